@@ -1,0 +1,105 @@
+# inferlat — build, deps, test, demo, bench, install.  `make help` lists targets.
+# Quiet by default; V=1 shows every command.
+
+OUTPUT    ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PKG_CONFIG ?= pkg-config
+PREFIX    ?= /usr/local
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+LIBBPF_MIN := 1.4
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf libelf libdw 2>/dev/null)
+DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
+            -D_GNU_SOURCE -DINFERLAT_VERSION='"$(VERSION)"' \
+            -Iinclude -I$(OUTPUT) $(DEPS_CFLAGS)
+LDLIBS   += $(DEPS_LIBS) -lz -lm -lstdc++
+# clang's own system headers come after the BPF target's, as in libbpf-bootstrap
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+USER_SRCS := $(sort $(wildcard user/*.c) $(wildcard user/*.S))
+USER_OBJS := $(patsubst user/%,$(OUTPUT)/user/%.o,$(basename $(USER_SRCS)))
+LIB_OBJS  := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps check-libbpf test unit integration demo install clean help fixtures
+
+all: $(OUTPUT)/inferlat
+
+help:
+	@echo 'targets:'
+	@echo '  all          build build/inferlat (default)'
+	@echo '  deps         install Debian packages the project needs (root; idempotent)'
+	@echo '  test         deps + build + unit and integration tests; ends with "N passed, N failed"'
+	@echo '  unit         unit tests only (no privileges)'
+	@echo '  integration  integration tests only (root, BPF)'
+	@echo '  demo         deps + build + profile the bundled fixture live for a few seconds'
+	@echo '  install      install inferlat and its man page under PREFIX ($(PREFIX))'
+	@echo '  clean        remove build/'
+	@echo 'variables: V=1 (show commands), OUTPUT=dir, CLANG=clang-16'
+
+deps:
+	$(Q)scripts/deps.sh
+
+check-libbpf:
+	$(Q)$(PKG_CONFIG) --atleast-version=$(LIBBPF_MIN) libbpf || \
+		{ echo "libbpf >= $(LIBBPF_MIN) is required (Debian 12: make deps installs it from bookworm-backports)" >&2; exit 1; }
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/fixtures:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT) check-libbpf
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/inferlat.h $(wildcard bpf/*.bpf.h) $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) \
+		$(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) include/inferlat.h $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
+
+$(OUTPUT)/user/%.o: user/%.S | $(OUTPUT)/user
+	$(call msg,AS,$@)
+	$(Q)$(CC) -c $< -o $@
+
+$(OUTPUT)/inferlat: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+include tests/tests.mk
+
+install: $(OUTPUT)/inferlat
+	install -D -m 0755 $(OUTPUT)/inferlat $(DESTDIR)$(PREFIX)/bin/inferlat
+	install -D -m 0644 inferlat.8 $(DESTDIR)$(PREFIX)/share/man/man8/inferlat.8
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all fixtures
+	$(Q)OUTPUT=$(OUTPUT) scripts/demo.sh
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
