@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * inferlat: the one contract between the BPF programs (bpf/) and the loader
+ * (user/). Everything that crosses the kernel/user line is defined here, once.
+ */
+#ifndef INFERLAT_H
+#define INFERLAT_H
+
+#ifdef __bpf__
+/* vmlinux.h already defines the __u* types */
+#else
+#include <linux/types.h>
+#endif
+
+/* Nested calls of probed functions kept per thread; deeper ones are counted
+ * in probe_stats.depth_drops and not timed. */
+#define INFERLAT_STACK_DEPTH 16
+
+/* Probe ids index the per-probe maps; the loader sizes the maps to the number
+ * of probes it resolves, up to this many. */
+#define INFERLAT_MAX_PROBES 4096
+
+/* Traced processes when the target set is filtered in BPF (-x, several -p). */
+#define INFERLAT_MAX_TARGETS 16384
+
+/* Executables (-x) followed across exec; matched by device and inode. */
+#define INFERLAT_MAX_EXES 64
+
+/* Threads with live per-thread state: task-local storage, freed by the kernel
+ * when the thread exits, so no bound is needed for cleanup. */
+
+/* Ring buffer default size and the fill level at which the producer wakes the
+ * consumer; below it, the consumer polls on its own tick. Waking per event
+ * costs more CPU than the event itself. */
+#define INFERLAT_RINGBUF_BYTES (4u << 20)
+#define INFERLAT_WAKEUP_BYTES (INFERLAT_RINGBUF_BYTES / 4)
+
+/*
+ * Log-linear latency histogram (nanoseconds).
+ *
+ * Values below 2^(SUB_BITS+1) get one bucket each. Above, every octave
+ * [2^e, 2^(e+1)) is split into 2^SUB_BITS equal buckets, so a bucket is at
+ * most 1/128 = 0.78% wide relative to its lower bound: the midpoint is within
+ * 0.39% of any value in it. Octaves run up to e = HIST_MAX_EXP; larger values
+ * (>= 2^36 ns, 68.7 s) are counted in the last bucket.
+ */
+#define INFERLAT_HIST_SUB_BITS 7
+#define INFERLAT_HIST_SUB (1u << INFERLAT_HIST_SUB_BITS)
+#define INFERLAT_HIST_MAX_EXP 35
+#define INFERLAT_HIST_BUCKETS \
+	((INFERLAT_HIST_MAX_EXP - INFERLAT_HIST_SUB_BITS + 2) * INFERLAT_HIST_SUB)
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/* floor(log2(v)) for v > 0, branch-free: BPF has no count-leading-zeros. */
+static __always_inline __u32 inferlat_log2(__u64 v)
+{
+	__u32 r, s;
+
+	r = (v > 0xFFFFFFFFull) << 5;
+	v >>= r;
+	s = (v > 0xFFFF) << 4;
+	v >>= s;
+	r |= s;
+	s = (v > 0xFF) << 3;
+	v >>= s;
+	r |= s;
+	s = (v > 0xF) << 2;
+	v >>= s;
+	r |= s;
+	s = (v > 0x3) << 1;
+	v >>= s;
+	r |= s;
+	r |= (__u32)(v >> 1);
+	return r;
+}
+
+static __always_inline __u32 inferlat_hist_bucket(__u64 ns)
+{
+	__u32 e, shift, idx;
+
+	if (ns < 2 * INFERLAT_HIST_SUB)
+		return (__u32)ns;
+	e = inferlat_log2(ns);
+	if (e > INFERLAT_HIST_MAX_EXP)
+		return INFERLAT_HIST_BUCKETS - 1;
+	shift = e - INFERLAT_HIST_SUB_BITS;
+	idx = (shift << INFERLAT_HIST_SUB_BITS) + (__u32)(ns >> shift);
+	return idx;
+}
+
+/* Error predicates on the return value (-E/--error). */
+enum inferlat_err_kind {
+	INFERLAT_ERR_NONE = 0,
+	INFERLAT_ERR_NONZERO,  /* ret != 0 */
+	INFERLAT_ERR_NEG,      /* ret < 0 */
+	INFERLAT_ERR_ZERO,     /* ret == 0 (NULL pointer) */
+};
+
+/* Probe ids after the last real probe: inferlat's own calibration functions,
+ * one per kind of probe site (user/calibrate.c). */
+#define INFERLAT_CALIB_PROBES 3
+
+#define INFERLAT_CFG_NO_EVENT (1u << 0)   /* count and histogram only */
+
+/* Per-probe configuration, indexed by probe id (array map). */
+struct probe_cfg {
+	__u8 err_kind;   /* enum inferlat_err_kind */
+	__u8 ret_bits;   /* width of the return type: 32 or 64 */
+	__u8 flags;      /* INFERLAT_CFG_* */
+	__u8 pad;
+	/* Probe overhead inside each measured duration, measured at start and
+	 * subtracted from every call's duration (0: report raw durations). */
+	__u32 adjust_ns;
+};
+
+/* event flags */
+#define INFERLAT_CALL_ERROR (1u << 0)
+
+/* One completed call of a probed function. */
+struct call_event {
+	__u64 start_ns;     /* CLOCK_MONOTONIC at entry */
+	__u64 duration_ns;
+	__s64 retval;
+	__u32 probe_id;
+	__u32 pid;          /* process (tgid) */
+	__u32 tid;
+	__u16 depth;        /* probed frames below this one on the thread */
+	__u16 flags;        /* INFERLAT_CALL_* */
+};
+
+/*
+ * Per-probe counters (per-CPU array, summed by the loader). Complete even when
+ * the ring buffer drops events, like the histogram.
+ */
+struct probe_stats {
+	__u64 entries;        /* entry probe hits of traced threads */
+	__u64 calls;          /* completed and timed calls */
+	__u64 sum_ns;         /* total duration of timed calls */
+	__u64 errors;         /* calls whose return matched the error predicate */
+	__u64 rb_drops;       /* events not delivered: ring buffer full */
+	__u64 depth_drops;    /* calls deeper than INFERLAT_STACK_DEPTH, not timed */
+	__u64 state_drops;    /* no per-thread state could be allocated, not timed */
+	__u64 unwound;        /* entries whose return never came (longjmp, unwinding) */
+	__u64 orphans;        /* returns with no recorded entry */
+};
+
+struct probe_hist {
+	__u64 buckets[INFERLAT_HIST_BUCKETS];
+};
+
+/* Key of the followed-executables map (-x). */
+struct exe_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+#endif /* INFERLAT_H */
