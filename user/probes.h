@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What inferlat traces: target processes and resolved probes. */
+#ifndef INFERLAT_PROBES_H
+#define INFERLAT_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "probespec.h"
+#include "site.h"
+
+struct exe_target {          /* -x PATH */
+	char *path;
+	uint64_t dev, ino;       /* kernel encoding */
+};
+
+struct targets {
+	pid_t *pids;             /* processes traced from the start (-p, -x, COMMAND) */
+	size_t npids;
+	struct exe_target *exes; /* followed across exec (-x) */
+	size_t nexes;
+	pid_t child;             /* COMMAND we started, or 0 */
+	bool released;           /* ... and let run */
+};
+
+/* One probed function: what a probe id (the BPF cookie) names. */
+struct probe {
+	uint32_t id;
+	char *name;              /* "libfixture.so:infer_run", shown and exported */
+	char *object;            /* the file as the target maps it */
+	char *attach_path;       /* the file as inferlat opens it (/proc/PID/root/...) */
+	char *symbol;            /* symbol (demangled for C++) or 0xOFFSET */
+	uint64_t dev, ino;
+	uint64_t func_off;       /* file offset of the function */
+	struct site site;        /* entry probe at func_off + site.skip */
+	int err_kind, ret_bits;
+	const char *runtime;     /* preset, or NULL */
+	uint32_t overhead_ns;    /* probe overhead subtracted from each duration */
+	pid_t *pids;             /* attach only for these processes; none: for all */
+	size_t npids;
+};
+
+struct probe_set {
+	struct probe *v;
+	size_t n;
+	bool filter_tgid;        /* entry programs must check traced_tgids */
+};
+
+void targets_free(struct targets *t);
+void probe_set_free(struct probe_set *ps);
+
+#endif
