@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "calibrate.h"
+#include "inferlat.h"
+#include "inferlat.skel.h"
+#include "log.h"
+
+static int add_link(struct session *s, struct bpf_link *l)
+{
+	if (s->nlinks == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 64;
+		struct bpf_link **nv = realloc(s->links, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		s->links = nv;
+		s->cap = nc;
+	}
+	s->links[s->nlinks++] = l;
+	return 0;
+}
+
+/* One perf-event uprobe pair per site: kernels without uprobe_multi links. */
+static int attach_single(struct session *s, const char *path, pid_t pid, uint64_t off, uint32_t id)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = id);
+	struct bpf_link *l;
+	int err;
+
+	l = bpf_program__attach_uprobe_opts(s->skel->progs.on_entry, pid, path, off, &uo);
+	if (!l)
+		return -errno;
+	err = add_link(s, l);
+	if (err) {
+		bpf_link__destroy(l);
+		return err;
+	}
+	uo.retprobe = true;
+	l = bpf_program__attach_uprobe_opts(s->skel->progs.on_return, pid, path, off, &uo);
+	if (!l)
+		return -errno;
+	err = add_link(s, l);
+	if (err)
+		bpf_link__destroy(l);
+	return err;
+}
+
+/* All sites of one file for one process (or all: pid -1) in two links. */
+static int attach_multi(struct session *s, const char *path, pid_t pid, unsigned long *offs,
+			__u64 *cookies, size_t n)
+{
+	LIBBPF_OPTS(bpf_uprobe_multi_opts, mo, .offsets = offs, .cookies = cookies, .cnt = n);
+	struct bpf_link *l;
+	int err;
+
+	l = bpf_program__attach_uprobe_multi(s->skel->progs.on_entry_multi, pid, path, NULL, &mo);
+	if (!l)
+		return -errno;
+	err = add_link(s, l);
+	if (err) {
+		bpf_link__destroy(l);
+		return err;
+	}
+	mo.retprobe = true;
+	l = bpf_program__attach_uprobe_multi(s->skel->progs.on_return_multi, pid, path, NULL, &mo);
+	if (!l)
+		return -errno;
+	err = add_link(s, l);
+	if (err)
+		bpf_link__destroy(l);
+	return err;
+}
+
+int session_attach_sites(struct session *s, const char *path, pid_t pid, unsigned long *offs,
+			 __u64 *cookies, size_t n)
+{
+	int err = 0;
+
+	if (s->multi)
+		return attach_multi(s, path, pid, offs, cookies, n);
+	for (size_t i = 0; i < n && !err; i++)
+		err = attach_single(s, path, pid, offs[i], (uint32_t)cookies[i]);
+	return err;
+}
+
+static bool probe_has_pid(const struct probe *p, pid_t pid)
+{
+	if (pid < 0)
+		return !p->npids;
+	for (size_t i = 0; i < p->npids; i++)
+		if (p->pids[i] == pid)
+			return true;
+	return false;
+}
+
+static bool same_file(const struct probe *a, const struct probe *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+/*
+ * Attach every probe: sites are grouped by file and process, one link pair
+ * per group (uprobe_multi), so attaching a thousand functions of one library
+ * costs two system calls, not two thousand.
+ */
+static int attach_probes(struct session *s, const struct probe_set *ps)
+{
+	size_t cap = ps->n ? ps->n : 1;
+	unsigned long *offs = calloc(cap, sizeof(*offs));
+	__u64 *cookies = calloc(cap, sizeof(*cookies));
+	pid_t *pids = calloc(cap * 2, sizeof(*pids));   /* generous: a few per probe */
+	size_t pcap = cap * 2;
+	int err = 0;
+
+	if (!offs || !cookies || !pids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ps->n && !err; i++) {
+		const struct probe *first = &ps->v[i];
+		size_t npids = 0;
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same_file(&ps->v[j], first);
+		if (seen)
+			continue;   /* this file was attached with an earlier probe */
+
+		/* the processes any probe of this file fires for (-1: all) */
+		for (size_t j = i; j < ps->n; j++) {
+			const struct probe *p = &ps->v[j];
+			size_t np = p->npids ? p->npids : 1;
+
+			if (!same_file(p, first))
+				continue;
+			for (size_t k = 0; k < np; k++) {
+				pid_t pid = p->npids ? p->pids[k] : -1;
+				bool have = false;
+
+				for (size_t m = 0; m < npids && !have; m++)
+					have = pids[m] == pid;
+				if (have)
+					continue;
+				if (npids == pcap) {
+					pid_t *nv = realloc(pids, pcap * 2 * sizeof(*nv));
+
+					if (!nv) {
+						err = -ENOMEM;
+						goto out;
+					}
+					pids = nv;
+					pcap *= 2;
+				}
+				pids[npids++] = pid;
+			}
+		}
+		for (size_t k = 0; k < npids && !err; k++) {
+			size_t n = 0;
+
+			for (size_t j = i; j < ps->n; j++) {
+				const struct probe *p = &ps->v[j];
+
+				if (!same_file(p, first) || !probe_has_pid(p, pids[k]))
+					continue;
+				offs[n] = p->func_off + p->site.skip;
+				cookies[n] = p->id;
+				n++;
+			}
+			err = session_attach_sites(s, first->attach_path, pids[k], offs, cookies, n);
+			if (err == -ESRCH && pids[k] > 0)
+				log_err("PID %d exited while inferlat was attaching", (int)pids[k]);
+			else if (err)
+				log_err("cannot attach to %s (%s, %zu site%s): %s", first->name, first->object, n,
+					n == 1 ? "" : "s", strerror(-err));
+		}
+	}
+out:
+	free(offs);
+	free(cookies);
+	free(pids);
+	return err;
+}
+
+/*
+ * Whether the kernel has uprobe_multi links: a link_create of that type for
+ * no program fails with EBADF when it does, and EINVAL when it does not know
+ * the attach type (the probe libbpf itself uses for the feature).
+ */
+static bool multi_supported(void)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	int fd;
+
+	fd = bpf_link_create(-1, -1, BPF_TRACE_UPROBE_MULTI, &lo);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	return errno == EBADF;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int session_start(struct session *s, struct probe_set *ps, const struct targets *t,
+		  const struct attach_opts *o)
+{
+	struct inferlat_bpf *skel;
+	/* the calibration probes follow the real ones */
+	uint32_t nprobes = (uint32_t)ps->n + INFERLAT_CALIB_PROBES;
+	double t0;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	skel = inferlat_bpf__open();
+	if (!skel) {
+		err = -errno;
+		log_err("cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	s->skel = skel;
+	skel->rodata->filter_tgid = ps->filter_tgid;
+	skel->rodata->follow_exec = t->nexes > 0;
+	skel->rodata->follow_forks = o->follow_forks;
+	if (o->ringbuf_bytes) {
+		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+		skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
+	}
+	bpf_map__set_max_entries(skel->maps.stats, nprobes);
+	bpf_map__set_max_entries(skel->maps.hists, nprobes);
+	bpf_map__set_max_entries(skel->maps.cfgs, nprobes);
+	/* uprobe_multi links (kernel >= 6.6) when the kernel has them: cheaper
+	 * per call and per attach; single perf uprobes otherwise */
+	s->multi = multi_supported();
+	bpf_program__set_autoload(skel->progs.on_entry_multi, s->multi);
+	bpf_program__set_autoload(skel->progs.on_return_multi, s->multi);
+	bpf_program__set_autoload(skel->progs.on_entry, !s->multi);
+	bpf_program__set_autoload(skel->progs.on_return, !s->multi);
+	if (!t->nexes)
+		bpf_program__set_autoload(skel->progs.on_exec, false);
+	if (!ps->filter_tgid) {
+		bpf_program__set_autoload(skel->progs.on_exit, false);
+		bpf_program__set_autoload(skel->progs.on_fork, false);
+	}
+
+	err = inferlat_bpf__load(skel);
+	if (err) {
+		log_err("cannot load the BPF programs: %s (kernel >= 5.15 with BTF needed; -v shows the verifier log)",
+			strerror(-err));
+		goto fail;
+	}
+	s->events_fd = bpf_map__fd(skel->maps.events);
+	s->stats_fd = bpf_map__fd(skel->maps.stats);
+	s->hists_fd = bpf_map__fd(skel->maps.hists);
+
+	for (size_t i = 0; i < ps->n; i++) {
+		struct probe_cfg cfg = {
+			.err_kind = (uint8_t)ps->v[i].err_kind,
+			.ret_bits = (uint8_t)ps->v[i].ret_bits,
+		};
+		uint32_t id = ps->v[i].id;
+
+		err = bpf_map__update_elem(skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
+		if (err)
+			goto map_fail;
+	}
+	if (ps->filter_tgid) {
+		for (size_t i = 0; i < t->npids; i++) {
+			uint32_t tgid = (uint32_t)t->pids[i];
+			uint8_t one = 1;
+
+			err = bpf_map__update_elem(skel->maps.traced_tgids, &tgid, sizeof(tgid), &one,
+						   sizeof(one), BPF_ANY);
+			if (err)
+				goto map_fail;
+		}
+	}
+	for (size_t i = 0; i < t->nexes; i++) {
+		struct exe_key k = { .dev = t->exes[i].dev, .ino = t->exes[i].ino };
+		uint8_t one = 1;
+
+		err = bpf_map__update_elem(skel->maps.followed_exes, &k, sizeof(k), &one, sizeof(one), BPF_ANY);
+		if (err)
+			goto map_fail;
+	}
+	/* exec and exit tracking first, so no process slips between scan and attach */
+	if (t->nexes) {
+		struct bpf_link *l = bpf_program__attach(skel->progs.on_exec);
+
+		if (!l || add_link(s, l)) {
+			err = -errno;
+			log_err("cannot attach the exec tracepoint: %s", strerror(-err));
+			goto fail;
+		}
+	}
+	if (ps->filter_tgid) {
+		struct bpf_link *l = bpf_program__attach(skel->progs.on_exit);
+
+		if (!l || add_link(s, l)) {
+			err = -errno;
+			log_err("cannot attach the exit tracepoint: %s", strerror(-err));
+			goto fail;
+		}
+		l = bpf_program__attach(skel->progs.on_fork);
+		if (!l || add_link(s, l)) {
+			err = -errno;
+			log_err("cannot attach the fork tracepoint: %s", strerror(-err));
+			goto fail;
+		}
+	}
+
+	if (o->calib) {
+		err = calibrate(s, ps, o->calib);
+		if (err)
+			goto fail;
+	}
+
+	t0 = now_s();
+	err = attach_probes(s, ps);
+	if (err)
+		goto fail;
+	s->attach_s = now_s() - t0;
+	return 0;
+map_fail:
+	log_err("cannot fill the BPF maps: %s", strerror(-err));
+fail:
+	session_stop(s);
+	return err;
+}
+
+void session_detach(struct session *s)
+{
+	for (size_t i = s->nlinks; i > 0; i--)
+		bpf_link__destroy(s->links[i - 1]);
+	s->nlinks = 0;
+}
+
+void session_stop(struct session *s)
+{
+	/* links first, so no program runs on a half-freed object */
+	session_detach(s);
+	free(s->links);
+	if (s->skel)
+		inferlat_bpf__destroy(s->skel);
+	memset(s, 0, sizeof(*s));
+}

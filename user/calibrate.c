@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "calibrate.h"
+#include "hist.h"
+#include "inferlat.skel.h"
+#include "kstats.h"
+#include "log.h"
+
+/* user/calib.S */
+int inferlat_calib_emulated(void);
+int inferlat_calib_optimized(void);
+int inferlat_calib_singlestep(void);
+
+#define CALIB_WARMUP 200
+#define CALIB_CALLS 1000
+
+static int (*const calib_fn[CALIB_KINDS])(void) = {
+	[SITE_OPTIMIZED] = inferlat_calib_optimized,
+	[SITE_EMULATED] = inferlat_calib_emulated,
+	[SITE_SINGLESTEP] = inferlat_calib_singlestep,
+};
+
+/* The file and offset of one of our own functions, through /proc/self/maps. */
+static int own_file_offset(const void *fn, char *path, size_t sz, uint64_t *off)
+{
+	unsigned long long start, end, pgoff, ino;
+	uintptr_t addr = (uintptr_t)fn;
+	char line[4096], perms[8];
+	int pos;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %llu %n", &start, &end, perms, &pgoff, &ino, &pos) < 5)
+			continue;
+		if (addr < start || addr >= end || !ino)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(path, sz, "%s", line + pos);
+		*off = addr - start + pgoff;
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	return -ENOENT;
+}
+
+static void pause_ns(long ns)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = ns };
+
+	nanosleep(&ts, NULL);
+}
+
+static int measure(struct session *s, enum site_kind kind, uint32_t id, uint32_t *overhead,
+		   uint64_t *calls)
+{
+	struct probe_cfg cfg = { .flags = INFERLAT_CFG_NO_EVENT };
+	size_t links_before = s->nlinks;
+	unsigned long offs[1];
+	__u64 cookies[1] = { id };
+	struct kstats ks = { 0 };
+	struct hist *h = NULL;
+	uint64_t *buckets = NULL, off = 0;
+	uint32_t tgid = (uint32_t)getpid();
+	uint8_t one = 1;
+	char path[4096];
+	int err;
+
+	err = own_file_offset((const void *)calib_fn[kind], path, sizeof(path), &off);
+	if (err)
+		return err;
+	err = bpf_map__update_elem(s->skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
+	if (err)
+		return err;
+	/* the entry program may filter by process: let ours through */
+	err = bpf_map__update_elem(s->skel->maps.traced_tgids, &tgid, sizeof(tgid), &one, sizeof(one),
+				   BPF_ANY);
+	if (err)
+		return err;
+	offs[0] = off;
+	err = session_attach_sites(s, path, (pid_t)tgid, offs, cookies, 1);
+	if (err)
+		goto out;
+	buckets = malloc(2 * INFERLAT_HIST_BUCKETS * sizeof(*buckets));
+	h = malloc(sizeof(*h));
+	if (!buckets || !h) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = kstats_init(&ks, s->stats_fd, s->hists_fd);
+	if (err)
+		goto out;
+	/*
+	 * Calls spaced by a short sleep, as a served request's calls are: a
+	 * tight loop keeps the trap path in cache and measures less than a
+	 * real call pays. The first ones (first hit, cold caches, the optimized
+	 * site being rewritten) are left out.
+	 */
+	for (int i = 0; i < CALIB_WARMUP; i++) {
+		calib_fn[kind]();
+		pause_ns(20000);
+	}
+	err = kstats_read_hist(&ks, id, buckets + INFERLAT_HIST_BUCKETS);
+	if (err)
+		goto out;
+	for (int i = 0; i < CALIB_CALLS; i++) {
+		calib_fn[kind]();
+		pause_ns(20000);
+	}
+	err = kstats_read_hist(&ks, id, buckets);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < INFERLAT_HIST_BUCKETS; i++)
+		buckets[i] -= buckets[INFERLAT_HIST_BUCKETS + i];
+	hist_from_buckets(h, buckets, 0);
+	if (h->count < CALIB_CALLS / 2) {
+		err = -EIO;   /* the probes did not fire */
+		goto out;
+	}
+	*overhead = (uint32_t)hist_quantile_ns(h, 0.5);
+	*calls = h->count;
+out:
+	/* the calibration links are the last ones added */
+	while (s->nlinks > links_before)
+		bpf_link__destroy(s->links[--s->nlinks]);
+	bpf_map__delete_elem(s->skel->maps.traced_tgids, &tgid, sizeof(tgid), 0);
+	kstats_free(&ks);
+	free(buckets);
+	free(h);
+	return err;
+}
+
+int calibrate(struct session *s, struct probe_set *ps, struct calibration *out)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < ps->n; i++) {
+		enum site_kind k = ps->v[i].site.kind;
+
+		if (out->measured[k])
+			continue;
+		err = measure(s, k, (uint32_t)ps->n + (uint32_t)k, &out->overhead_ns[k], &out->calls[k]);
+		if (err) {
+			log_err("cannot measure the probe overhead (%s site): %s; --raw-durations skips it",
+				site_kind_name(k), strerror(-err));
+			return err;
+		}
+		out->measured[k] = true;
+		log_info("probe overhead at %s sites: %u ns per call (median of %llu calls), "
+			 "subtracted from every duration", site_kind_name(k), out->overhead_ns[k],
+			 (unsigned long long)out->calls[k]);
+	}
+	for (size_t i = 0; i < ps->n; i++) {
+		struct probe *p = &ps->v[i];
+		struct probe_cfg cfg = {
+			.err_kind = (uint8_t)p->err_kind,
+			.ret_bits = (uint8_t)p->ret_bits,
+			.adjust_ns = out->overhead_ns[p->site.kind],
+		};
+		uint32_t id = p->id;
+
+		err = bpf_map__update_elem(s->skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
+		if (err) {
+			log_err("cannot set the overhead correction: %s", strerror(-err));
+			return err;
+		}
+		p->overhead_ns = cfg.adjust_ns;
+	}
+	return 0;
+}

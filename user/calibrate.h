@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a probe adds to the durations it measures, measured on this machine at
+ * start and subtracted in the kernel from every call.
+ *
+ * The BPF entry program reads the clock before the trap returns to user
+ * space, and the return program after the return trampoline has trapped, so
+ * every duration holds ~1-2 us (emulated or optimized site) or ~15 us
+ * (single-stepped site) that the function never spent. inferlat probes empty
+ * functions of its own, one per site kind, through the same programs, and
+ * takes the median duration as that kind's overhead.
+ */
+#ifndef INFERLAT_CALIBRATE_H
+#define INFERLAT_CALIBRATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "attach.h"
+#include "site.h"
+
+#define CALIB_KINDS 3   /* enum site_kind */
+
+struct calibration {
+	bool measured[CALIB_KINDS];
+	uint32_t overhead_ns[CALIB_KINDS];
+	uint64_t calls[CALIB_KINDS];
+};
+
+/* Measure the kinds the probes use and set every probe's correction.
+ * 0 or -errno (explained). */
+int calibrate(struct session *s, struct probe_set *ps, struct calibration *out);
+
+#endif

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <argp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "inferlat.h"
+
+const char *argp_program_version = "inferlat " INFERLAT_VERSION;
+const char *argp_program_bug_address = "<https://github.com/inferlat/inferlat/issues>";
+
+static const char doc[] =
+"inferlat -- latency, throughput and errors of the functions an inference server "
+"runs, measured per call with eBPF uprobes.\n"
+"\n"
+"EXAMPLES:\n"
+"  inferlat -p 4242 -e libllama.so:llama_decode\n"
+"      latency percentiles of every llama_decode call of PID 4242, live\n"
+"  inferlat -x /usr/bin/server -e 'libggml*.so:*graph_compute*' -d 60 \\\n"
+"           --json out.jsonl\n"
+"      every process running /usr/bin/server, now and later, for a minute\n"
+"  inferlat -p 4242 -e libfoo.so:handle -E 'ret<0' -q --json -\n"
+"      calls returning a negative int count as errors; JSON on stdout\n"
+"  inferlat -e libfoo.so:0x1a2b30 -- ./server --port 8080\n"
+"      start a command; time the function at file offset 0x1a2b30\n"
+"\v"
+"A probe SPEC is [LIB:]SYMBOL[+OFF] or LIB:0xOFFSET. LIB is a path or a library name as "
+"the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so). SYMBOL is "
+"a glob matched on raw and demangled C++ names ('ns::Class::*'). 0xOFFSET is a file offset. "
+"+OFF may only skip endbr64 and nops: inferlat times calls, so its entry probe must sit "
+"where the return address is still on top of the stack.\n"
+"\n"
+"-E applies to the -e before it; given before any -e it is the default for all probes. "
+"'ret' is the return value as a C int, 'ret64' the whole register.\n"
+"\n"
+"Durations: a probe adds ~1-2 us (~15 us on a single-stepped site) to every duration it "
+"measures. inferlat measures that overhead at start on functions of its own and subtracts it "
+"in the kernel (-v shows it, JSON records carry it as overhead_s); --raw-durations keeps it.\n"
+"\n"
+"Exit status: 0 done, 1 runtime failure, 2 bad usage or input.";
+
+static const char args_doc[] = "[-- COMMAND [ARGS...]]";
+
+enum {
+	OPT_JSON = 0x100,
+	OPT_CALLS,
+	OPT_MAX_PROBES,
+	OPT_RINGBUF,
+	OPT_RAW,
+	OPT_SITE,
+	OPT_USAGE,
+};
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Targets (at least one; a COMMAND is started and traced until it exits):", 1 },
+	{ "pid", 'p', "PID", 0, "a running process (repeatable)", 1 },
+	{ "exe", 'x', "PATH", 0, "every process running PATH, now and later (repeatable)", 1 },
+	{ NULL, 0, NULL, 0, "Probes:", 2 },
+	{ "probe", 'e', "SPEC", 0, "[LIB:]SYMBOL[+OFF] or LIB:0xOFFSET (repeatable)", 2 },
+	{ "error", 'E', "EXPR", 0, "what a failing call returns: 'ret!=0', 'ret<0', 'ret==0'", 2 },
+	{ "max-probes", OPT_MAX_PROBES, "N", 0, "attach to at most N functions (default 1000)", 2 },
+	{ NULL, 0, NULL, 0, "Output:", 3 },
+	{ "interval", 'i', "SEC", 0, "window length (default 1; 250ms, 2s, 1m accepted)", 3 },
+	{ "duration", 'd', "SEC", 0, "stop after SEC (default: at SIGINT/SIGTERM or when the targets exit)", 3 },
+	{ "json", OPT_JSON, "FILE", 0, "one JSON object per probe and process per window, then final ones ('-': stdout)", 3 },
+	{ "calls", OPT_CALLS, "FILE", 0, "one JSON object per call ('-': stdout)", 3 },
+	{ "quiet", 'q', NULL, 0, "no live view", 3 },
+	{ "verbose", 'v', NULL, 0, "resolution and attach details (chosen probe sites)", 3 },
+	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "event ring buffer size, a power of two (default 4 MiB)", 3 },
+	{ NULL, 0, NULL, 0, "Measurement:", 4 },
+	{ "raw-durations", OPT_RAW, NULL, 0, "report durations as the probes see them, without subtracting "
+	  "the probe overhead measured at start", 4 },
+	{ "site", OPT_SITE, "auto|symbol", 0, "where entry probes go: past endbr64 onto an instruction the "
+	  "kernel emulates (auto, default), or on the symbol itself", 4 },
+	{ NULL, 0, NULL, 0, "Help:", -1 },
+	{ "help", '?', NULL, 0, "this help", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "the version", -1 },
+	{ 0 }
+};
+
+int cli_parse_duration(const char *s, double *out)
+{
+	char *end;
+	double v, mul = 1;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		mul = 1e-3;
+	else if (!strcmp(end, "s") || !*end)
+		mul = 1;
+	else if (!strcmp(end, "m"))
+		mul = 60;
+	else if (!strcmp(end, "h"))
+		mul = 3600;
+	else
+		return -EINVAL;
+	v *= mul;
+	if (!isfinite(v) || v <= 0 || v > 365 * 86400.0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* One line on stderr and exit 2: argp's own messages add a second line. */
+__attribute__((format(printf, 1, 2), noreturn)) static void usage_fail(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "inferlat: %s\n", buf);
+	exit(EXIT_USAGE);
+}
+
+static void *grow(void *v, size_t n, size_t elem)
+{
+	void *nv = realloc(v, (n + 1) * elem);
+
+	if (!nv) {
+		fprintf(stderr, "inferlat: out of memory\n");
+		exit(1);
+	}
+	return nv;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state);
+static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct options *o = state->input;
+	char err[512];
+	long long ll;
+	char *end;
+	int kind, bits;
+
+	switch (key) {
+	case 'p':
+		errno = 0;
+		ll = strtoll(arg, &end, 10);
+		if (errno || *end || end == arg || ll <= 0 || ll > INT_MAX)
+			usage_fail("-p %s: not a process id (a positive number)", arg);
+		o->pids = grow(o->pids, o->npids, sizeof(*o->pids));
+		o->pids[o->npids++] = (pid_t)ll;
+		break;
+	case 'x':
+		o->exes = grow(o->exes, o->nexes, sizeof(*o->exes));
+		o->exes[o->nexes++] = strdup(arg);
+		break;
+	case 'e':
+		o->specs = grow(o->specs, o->nspecs, sizeof(*o->specs));
+		if (probespec_parse(arg, &o->specs[o->nspecs], err, sizeof(err)))
+			usage_fail("%s", err);
+		o->specs[o->nspecs].err_kind = o->default_err_kind;
+		o->specs[o->nspecs].ret_bits = o->default_ret_bits;
+		o->nspecs++;
+		break;
+	case 'E':
+		if (errexpr_parse(arg, &kind, &bits, err, sizeof(err)))
+			usage_fail("%s", err);
+		if (o->nspecs) {
+			o->specs[o->nspecs - 1].err_kind = kind;
+			o->specs[o->nspecs - 1].ret_bits = bits;
+		} else {
+			o->default_err_kind = kind;
+			o->default_ret_bits = bits;
+		}
+		break;
+	case OPT_MAX_PROBES:
+		errno = 0;
+		ll = strtoll(arg, &end, 10);
+		if (errno || *end || ll <= 0 || ll > INFERLAT_MAX_PROBES)
+			usage_fail("--max-probes %s: expected 1..%d", arg,
+				     INFERLAT_MAX_PROBES);
+		o->max_probes = (size_t)ll;
+		break;
+	case 'i':
+		if (cli_parse_duration(arg, &o->interval_s) || o->interval_s < 0.01)
+			usage_fail("-i %s: expected a duration of at least 10ms (1, 0.5, 250ms, 2s)", arg);
+		break;
+	case 'd':
+		if (cli_parse_duration(arg, &o->duration_s))
+			usage_fail("-d %s: expected a positive duration (30, 1.5, 500ms, 2m)", arg);
+		break;
+	case OPT_JSON:
+		o->json_path = arg;
+		break;
+	case OPT_CALLS:
+		o->calls_path = arg;
+		break;
+	case OPT_RINGBUF:
+		errno = 0;
+		ll = strtoll(arg, &end, 0);
+		if (errno || *end || ll < 4096 || ll > (1ll << 30) || (ll & (ll - 1)))
+			argp_failure(state, EXIT_USAGE, 0,
+				     "--ringbuf-size %s: expected a power of two from 4096 to 1 GiB", arg);
+		o->ringbuf_bytes = (unsigned)ll;
+		break;
+	case '?':
+		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, "inferlat");
+		exit(0);
+	case OPT_USAGE:
+		argp_help(&argp, stdout, ARGP_HELP_USAGE, "inferlat");
+		exit(0);
+	case 'V':
+		printf("%s\n", argp_program_version);
+		exit(0);
+	case OPT_RAW:
+		o->raw_durations = true;
+		break;
+	case OPT_SITE:
+		if (!strcmp(arg, "symbol"))
+			o->site_at_symbol = true;
+		else if (strcmp(arg, "auto"))
+			usage_fail("--site %s: expected auto or symbol", arg);
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		usage_fail("unexpected argument '%s' (a COMMAND goes after --)", arg);
+		break;
+	case ARGP_KEY_ERROR:
+		/* an unknown option, or one missing its value */
+		usage_fail("bad option '%s' (inferlat --help lists the options)",
+			   state->next > 0 && state->next <= state->argc ? state->argv[state->next - 1] : "?");
+		break;
+	case ARGP_KEY_END:
+		if (!o->npids && !o->nexes && !o->command)
+			usage_fail("no target: give -p PID, -x PATH or -- COMMAND");
+		if (!o->nspecs)
+			usage_fail("no probe: give -e [LIB:]SYMBOL");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+void cli_parse(int argc, char **argv, struct options *o)
+{
+	static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
+
+	int nopts = argc;
+
+	memset(o, 0, sizeof(*o));
+	o->interval_s = 1;
+	o->max_probes = 1000;
+	o->default_ret_bits = 32;
+	/* argp cannot tell the COMMAND after -- from stray words before it */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nopts = i;
+			if (i + 1 < argc)
+				o->command = argv + i + 1;
+			break;
+		}
+	}
+	argp_err_exit_status = EXIT_USAGE;
+	/* our own help and errors: argp's error messages take two lines, and
+	 * ARGP_NO_ERRS would silence its --help */
+	if (argp_parse(&argp, nopts, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, o))
+		usage_fail("bad command line (inferlat --help lists the options)");
+}
+
+void cli_free(struct options *o)
+{
+	for (size_t i = 0; i < o->nspecs; i++)
+		probespec_free(&o->specs[i]);
+	free(o->specs);
+	for (size_t i = 0; i < o->nexes; i++)
+		free(o->exes[i]);
+	free(o->exes);
+	free(o->pids);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The command line (argp). */
+#ifndef INFERLAT_CLI_H
+#define INFERLAT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "probespec.h"
+
+#define EXIT_USAGE 2
+
+struct options {
+	pid_t *pids;
+	size_t npids;
+	char **exes;
+	size_t nexes;
+	struct probe_spec *specs;
+	size_t nspecs;
+	int default_err_kind, default_ret_bits;  /* -E before any -e */
+	double interval_s;
+	double duration_s;        /* 0: until SIGINT/SIGTERM */
+	char *json_path;          /* --json, "-" for stdout */
+	char *calls_path;         /* --calls */
+	bool quiet, verbose;
+	size_t max_probes;
+	unsigned ringbuf_bytes;   /* 0: default */
+	bool raw_durations;       /* do not subtract the measured probe overhead */
+	bool site_at_symbol;      /* --site symbol: no probe-site choice */
+	char **command;           /* after --, NULL-terminated */
+};
+
+/*
+ * Parse argv. Bad usage is reported in one line on stderr and exits with
+ * EXIT_USAGE (2), as argp does; on return the options are complete and
+ * consistent.
+ */
+void cli_parse(int argc, char **argv, struct options *o);
+void cli_free(struct options *o);
+
+/* "1.5", "250ms", "2s", "1m", "1h" -> seconds; -EINVAL when not a positive
+ * finite duration. */
+int cli_parse_duration(const char *s, double *out);
+
+#endif

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "events.h"
+#include "json.h"
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct events *ev = ctx;
+	const struct call_event *e = data;
+	int err;
+
+	if (size < sizeof(*e))
+		return 0;
+	ev->received++;
+	err = agg_add(ev->agg, e);
+	if (!err && ev->calls && e->probe_id < ev->ps->n)
+		err = json_write_call(ev->calls, &ev->ps->v[e->probe_id], e);
+	if (err && !ev->err)
+		ev->err = err;
+	return 0;
+}
+
+int events_open(struct events *ev, int map_fd, struct aggregator *agg,
+		const struct probe_set *ps, FILE *calls)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->agg = agg;
+	ev->ps = ps;
+	ev->calls = calls;
+	ev->rb = ring_buffer__new(map_fd, on_event, ev, NULL);
+	return ev->rb ? 0 : -errno;
+}
+
+int events_poll(struct events *ev, int timeout_ms)
+{
+	int n, m;
+
+	n = ring_buffer__poll(ev->rb, timeout_ms);
+	if (n < 0 && n != -EINTR)
+		return n;
+	m = ring_buffer__consume(ev->rb);
+	if (m < 0 && m != -EINTR)
+		return m;
+	return (n > 0 ? n : 0) + (m > 0 ? m : 0);
+}
+
+void events_close(struct events *ev)
+{
+	ring_buffer__free(ev->rb);
+	memset(ev, 0, sizeof(*ev));
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The ring-buffer consumer: call events to the aggregator and --calls. */
+#ifndef INFERLAT_EVENTS_H
+#define INFERLAT_EVENTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "probes.h"
+#include "window.h"
+
+struct ring_buffer;
+
+struct events {
+	struct ring_buffer *rb;
+	struct aggregator *agg;
+	const struct probe_set *ps;
+	FILE *calls;              /* --calls, or NULL */
+	uint64_t received;
+	int err;                  /* first sink error, reported by the caller */
+};
+
+int events_open(struct events *ev, int map_fd, struct aggregator *agg,
+		const struct probe_set *ps, FILE *calls);
+/* Wait up to timeout_ms for the producer's wake-up, then consume all that is
+ * there: the producer only wakes us when the buffer fills, so a tick-driven
+ * consume keeps the cost per event low. Returns events consumed or -errno. */
+int events_poll(struct events *ev, int timeout_ms);
+void events_close(struct events *ev);
+
+#endif

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "json.h"
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong, surrogate or out of range */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void json_put_str(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', f);
+	while (*s) {
+		size_t n;
+
+		switch (*s) {
+		case '"':
+			fputs("\\\"", f);
+			s++;
+			continue;
+		case '\\':
+			fputs("\\\\", f);
+			s++;
+			continue;
+		case '\n':
+			fputs("\\n", f);
+			s++;
+			continue;
+		case '\r':
+			fputs("\\r", f);
+			s++;
+			continue;
+		case '\t':
+			fputs("\\t", f);
+			s++;
+			continue;
+		}
+		if (*s < 0x20 || *s == 0x7f) {
+			fprintf(f, "\\u%04x", *s);
+			s++;
+			continue;
+		}
+		n = utf8_len(s);
+		if (!n) {
+			fputs("\\ufffd", f);
+			s++;
+			continue;
+		}
+		fwrite(s, 1, n, f);
+		s += n;
+	}
+	fputc('"', f);
+}
+
+/* Seconds with ns resolution, no exponent for ordinary values. */
+static void put_secs(FILE *f, double v)
+{
+	if (!isfinite(v))
+		v = 0;
+	fprintf(f, "%.9g", v);
+}
+
+static void put_latency(FILE *f, const struct latency *l)
+{
+	fputs("{\"mean\": ", f);
+	put_secs(f, l->mean);
+	fputs(", \"min\": ", f);
+	put_secs(f, l->min);
+	fputs(", \"p50\": ", f);
+	put_secs(f, l->p50);
+	fputs(", \"p90\": ", f);
+	put_secs(f, l->p90);
+	fputs(", \"p99\": ", f);
+	put_secs(f, l->p99);
+	fputs(", \"p999\": ", f);
+	put_secs(f, l->p999);
+	fputs(", \"max\": ", f);
+	put_secs(f, l->max);
+	fputc('}', f);
+}
+
+static void put_row(FILE *f, const struct report *r, const struct row *w)
+{
+	fprintf(f, "{\"ts\": %.3f, \"window_s\": ", r->ts);
+	put_secs(f, r->span_s);
+	fprintf(f, ", \"final\": %s", r->final ? "true" : "false");
+	if (w->pid)
+		fprintf(f, ", \"pid\": %d", (int)w->pid);
+	if (w->comm) {
+		fputs(", \"comm\": ", f);
+		json_put_str(f, w->comm);
+	}
+	if (w->probe->runtime) {
+		fputs(", \"runtime\": ", f);
+		json_put_str(f, w->probe->runtime);
+	}
+	fputs(", \"probe\": ", f);
+	json_put_str(f, w->probe->name);
+	fprintf(f, ", \"calls\": %llu, \"rps\": ", (unsigned long long)w->calls);
+	put_secs(f, w->rps);
+	fprintf(f, ", \"errors\": %llu, \"lost\": %llu, \"untimed\": %llu",
+		(unsigned long long)w->errors, (unsigned long long)w->lost,
+		(unsigned long long)w->untimed);
+	if (w->has_latency) {
+		fputs(", \"latency_s\": ", f);
+		put_latency(f, &w->lat);
+	}
+	if (w->probe->overhead_ns) {
+		fputs(", \"overhead_s\": ", f);
+		put_secs(f, w->probe->overhead_ns / 1e9);
+	}
+	if (w->from_kernel)
+		fputs(", \"source\": \"kernel\"", f);
+	fputs("}\n", f);
+}
+
+int json_write_report(FILE *f, const struct report *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		put_row(f, r, &r->rows[i]);
+	if (fflush(f) || ferror(f))
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+int json_write_call(FILE *f, const struct probe *p, const struct call_event *e)
+{
+	fputs("{\"type\": \"call\", \"probe\": ", f);
+	json_put_str(f, p->name);
+	fprintf(f, ", \"pid\": %u, \"tid\": %u, \"start_ns\": %llu, \"duration_ns\": %llu, "
+		"\"ret\": %lld, \"error\": %s, \"depth\": %u}\n",
+		e->pid, e->tid, (unsigned long long)e->start_ns, (unsigned long long)e->duration_ns,
+		(long long)e->retval, (e->flags & INFERLAT_CALL_ERROR) ? "true" : "false", e->depth);
+	return ferror(f) ? -EIO : 0;
+}

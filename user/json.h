@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* JSON lines: window records (--json) and per-call records (--calls). */
+#ifndef INFERLAT_JSON_H
+#define INFERLAT_JSON_H
+
+#include <stdio.h>
+#include "inferlat.h"
+#include "probes.h"
+#include "report.h"
+
+/* Append s as a JSON string: escapes quotes, backslashes and control
+ * characters; bytes that are not valid UTF-8 become U+FFFD. */
+void json_put_str(FILE *f, const char *s);
+
+/* One line per row; returns 0 or -errno from the write. */
+int json_write_report(FILE *f, const struct report *r);
+/* One line for one call. */
+int json_write_call(FILE *f, const struct probe *p, const struct call_event *e);
+
+#endif

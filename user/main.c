@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * inferlat: wiring only. options -> targets -> probes -> BPF session ->
+ * events -> windows -> live view / JSON.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "attach.h"
+#include "calibrate.h"
+#include "cli.h"
+#include "events.h"
+#include "json.h"
+#include "kstats.h"
+#include "log.h"
+#include "privs.h"
+#include "procfs.h"
+#include "resolve.h"
+#include "targets.h"
+#include "view.h"
+#include "window.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static FILE *open_out(const char *path, const char *what)
+{
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return stdout;
+	f = fopen(path, "we");
+	if (!f)
+		log_err("%s %s: %s", what, path, strerror(errno));
+	return f;
+}
+
+/* -p targets only: stop when none is left. */
+static bool targets_gone(const struct targets *t)
+{
+	if (t->nexes || t->child)
+		return false;
+	for (size_t i = 0; i < t->npids; i++)
+		if (procfs_state(t->pids[i]) == PROC_RUNNING)
+			return false;
+	return true;
+}
+
+static void log_probes(const struct probe_set *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct probe *p = &ps->v[i];
+
+		log_info("probe %u: %s at %s+%#llx: %s (%s)%s%s%s", p->id, p->name, p->object,
+			 (unsigned long long)(p->func_off + p->site.skip), p->site.insn,
+			 site_kind_name(p->site.kind), p->site.skip ? "; skipped " : "",
+			 p->site.skip ? p->site.start_insn : "",
+			 p->site.skip ? " at the symbol (single-step)" : "");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct targets tg = { 0 };
+	struct probe_set ps = { 0 };
+	struct session sess = { 0 };
+	struct kstats ks = { 0 };
+	struct aggregator agg = { 0 };
+	struct events ev = { 0 };
+	struct report rep = { 0 };
+	struct view view;
+	struct resolve_opts ro = { 0 };
+	struct attach_opts ao = { 0 };
+	struct calibration calib = { 0 };
+	FILE *json = NULL, *calls = NULL;
+	double start, next_window, deadline;
+	int err, status = 0;
+
+	cli_parse(argc, argv, &opt);
+	log_verbose = opt.verbose;
+	log_install_libbpf();
+
+	if (privs_check()) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (targets_build(opt.pids, opt.npids, opt.exes, opt.nexes, &tg)) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (opt.command) {
+		err = targets_spawn(&tg, opt.command);
+		if (err) {
+			if (err != -ENOEXEC)
+				log_err("cannot start %s: %s", opt.command[0], strerror(-err));
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
+	ro.max_probes = opt.max_probes;
+	ro.site_at_symbol = opt.site_at_symbol;
+	if (resolve_probes(opt.specs, opt.nspecs, &tg, &ro, &ps)) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	log_probes(&ps);
+
+	if (opt.json_path && !(json = open_out(opt.json_path, "--json"))) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (opt.calls_path && !(calls = open_out(opt.calls_path, "--calls"))) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+
+	ao.follow_forks = opt.command || opt.nexes;
+	ao.ringbuf_bytes = opt.ringbuf_bytes;
+	ao.calib = opt.raw_durations ? NULL : &calib;
+	if (session_start(&sess, &ps, &tg, &ao)) {
+		status = 1;
+		goto out;
+	}
+	start = mono_now();
+	if ((err = kstats_init(&ks, sess.stats_fd, sess.hists_fd)) ||
+	    (err = agg_init(&agg, &ps, &ks, start)) ||
+	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls))) {
+		log_err("cannot set up event processing: %s", strerror(-err));
+		status = 1;
+		goto out;
+	}
+	view_init(&view, stdout, ps.n, tg.npids);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	log_note("tracing %zu function%s in %zu process%s%s (attached in %.3fs); Ctrl-C to stop",
+		 ps.n, ps.n == 1 ? "" : "s", tg.npids, tg.npids == 1 ? "" : "es",
+		 tg.nexes ? " and new ones" : "", sess.attach_s);
+	if (tg.child && targets_release(&tg)) {
+		log_err("cannot start %s", opt.command[0]);
+		status = 1;
+		goto out;
+	}
+
+	next_window = start + opt.interval_s;
+	deadline = opt.duration_s > 0 ? start + opt.duration_s : 0;
+	while (!exiting) {
+		double now = mono_now();
+		double until = next_window < (deadline ? deadline : next_window) ? next_window : deadline;
+		int timeout_ms = (int)((until - now) * 1000);
+
+		if (timeout_ms > 100)
+			timeout_ms = 100;
+		if (timeout_ms < 0)
+			timeout_ms = 0;
+		err = events_poll(&ev, timeout_ms);
+		if (err < 0) {
+			log_err("reading events: %s", strerror(-err));
+			status = 1;
+			break;
+		}
+		if (ev.err) {
+			log_err("writing call records: %s", strerror(-ev.err));
+			status = 1;
+			break;
+		}
+		now = mono_now();
+		if (deadline && now >= deadline)
+			break;
+		if (tg.child && waitpid(tg.child, NULL, WNOHANG) == tg.child) {
+			tg.child = 0;
+			break;
+		}
+		if (now >= next_window) {
+			if ((err = agg_report(&agg, now, wall_now(), false, &rep))) {
+				log_err("aggregating window: %s", strerror(-err));
+				status = 1;
+				break;
+			}
+			if (!opt.quiet)
+				view_show(&view, &rep);
+			if (json && (err = json_write_report(json, &rep))) {
+				log_err("writing %s: %s", opt.json_path, strerror(-err));
+				status = 1;
+				break;
+			}
+			next_window += opt.interval_s;
+			if (next_window < now)
+				next_window = now + opt.interval_s;
+			if (targets_gone(&tg))
+				break;
+		}
+	}
+
+	/* stop new events, then take in every one still in the buffer */
+	session_detach(&sess);
+	if (ev.rb) {
+		while (events_poll(&ev, 0) > 0)
+			;
+		double now = mono_now();
+
+		if (!agg_report(&agg, now, wall_now(), false, &rep)) {
+			if (json)
+				json_write_report(json, &rep);
+		}
+		if (!agg_report(&agg, now, wall_now(), true, &rep)) {
+			if (!opt.quiet)
+				view_show(&view, &rep);
+			if (json && (err = json_write_report(json, &rep))) {
+				log_err("writing %s: %s", opt.json_path, strerror(-err));
+				status = 1;
+			}
+		}
+	}
+out:
+	events_close(&ev);
+	agg_free(&agg);
+	kstats_free(&ks);
+	report_free(&rep);
+	session_stop(&sess);
+	if (tg.child) {
+		/* inferlat gave up before or while the command ran */
+		kill(tg.child, tg.released ? SIGTERM : SIGKILL);
+		waitpid(tg.child, NULL, 0);
+	}
+	if (json && json != stdout)
+		fclose(json);
+	if (calls && calls != stdout)
+		fclose(calls);
+	probe_set_free(&ps);
+	targets_free(&tg);
+	cli_free(&opt);
+	return status;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What a window (or the whole run) adds up to: the input of every output. */
+#ifndef INFERLAT_REPORT_H
+#define INFERLAT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "probes.h"
+
+struct latency {              /* seconds */
+	double mean, min, max, p50, p90, p99, p999;
+};
+
+struct row {                  /* one probe in one process */
+	const struct probe *probe;
+	pid_t pid;                /* 0: no call seen yet, process unknown */
+	const char *comm;         /* NULL when unknown */
+	uint64_t calls, errors;
+	uint64_t lost;            /* events the ring buffer dropped (whole probe) */
+	uint64_t untimed;         /* calls not timed: nesting too deep, no thread state */
+	double rps;
+	bool has_latency;         /* calls > 0 */
+	struct latency lat;
+	bool from_kernel;         /* events were lost: figures from the in-kernel histogram */
+};
+
+struct report {
+	double ts;                /* wall clock at the end (Unix seconds) */
+	double span_s;            /* the window's (or run's) length */
+	bool final;
+	struct row *rows;
+	size_t n, cap;
+};
+
+void report_clear(struct report *r);
+void report_free(struct report *r);
+struct row *report_add(struct report *r);
+
+#endif

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The live view: a table redrawn each window on a terminal, plain lines
+ * otherwise. */
+#ifndef INFERLAT_VIEW_H
+#define INFERLAT_VIEW_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "report.h"
+
+struct view {
+	FILE *out;
+	bool tty;
+	size_t nprobes, ntargets;
+	bool header_done; /* plain lines: the column names went out */
+};
+
+void view_init(struct view *v, FILE *out, size_t nprobes, size_t ntargets);
+void view_show(struct view *v, const struct report *r);
+/* "812ns", "12.3us", "4.56ms", "1.23s" into buf */
+const char *view_fmt_secs(double s, char *buf, size_t sz);
+
+#endif

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "procfs.h"
+#include "window.h"
+
+struct series {               /* one probe in one process */
+	pid_t pid;
+	char comm[64];
+	bool has_comm;
+	struct hist win, run;
+	uint64_t win_errors, run_errors;
+};
+
+struct probe_agg {
+	struct series **s;
+	size_t n, cap;
+	struct probe_stats kprev;      /* kernel counters at the last window */
+	uint64_t *khist_prev;          /* kernel histogram at the last window */
+	uint64_t run_lost;
+	struct hist kwin;              /* scratch: a kernel window delta */
+};
+
+void report_clear(struct report *r)
+{
+	r->n = 0;
+}
+
+void report_free(struct report *r)
+{
+	free(r->rows);
+	memset(r, 0, sizeof(*r));
+}
+
+struct row *report_add(struct report *r)
+{
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 16;
+		struct row *nv = realloc(r->rows, nc * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		r->rows = nv;
+		r->cap = nc;
+	}
+	memset(&r->rows[r->n], 0, sizeof(struct row));
+	return &r->rows[r->n++];
+}
+
+int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k, double now)
+{
+	memset(a, 0, sizeof(*a));
+	a->ps = ps;
+	a->k = k;
+	a->win_start = a->run_start = now;
+	a->probes = calloc(ps->n ? ps->n : 1, sizeof(*a->probes));
+	if (!a->probes)
+		return -ENOMEM;
+	for (size_t i = 0; i < ps->n; i++) {
+		a->probes[i].khist_prev = calloc(INFERLAT_HIST_BUCKETS, sizeof(uint64_t));
+		if (!a->probes[i].khist_prev)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void agg_free(struct aggregator *a)
+{
+	for (size_t i = 0; a->probes && i < a->ps->n; i++) {
+		for (size_t j = 0; j < a->probes[i].n; j++)
+			free(a->probes[i].s[j]);
+		free(a->probes[i].s);
+		free(a->probes[i].khist_prev);
+	}
+	free(a->probes);
+	memset(a, 0, sizeof(*a));
+}
+
+static struct series *series_get(struct probe_agg *pa, pid_t pid)
+{
+	struct series *s;
+
+	for (size_t i = 0; i < pa->n; i++)
+		if (pa->s[i]->pid == pid)
+			return pa->s[i];
+	if (pa->n == pa->cap) {
+		size_t nc = pa->cap ? pa->cap * 2 : 4;
+		struct series **nv = realloc(pa->s, nc * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		pa->s = nv;
+		pa->cap = nc;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->pid = pid;
+	hist_reset(&s->win);
+	hist_reset(&s->run);
+	s->has_comm = !procfs_comm(pid, s->comm, sizeof(s->comm));
+	pa->s[pa->n++] = s;
+	return s;
+}
+
+int agg_add(struct aggregator *a, const struct call_event *e)
+{
+	struct series *s;
+
+	if (e->probe_id >= a->ps->n)
+		return -EINVAL;
+	s = series_get(&a->probes[e->probe_id], (pid_t)e->pid);
+	if (!s)
+		return -ENOMEM;
+	hist_add(&s->win, e->duration_ns);
+	if (e->flags & INFERLAT_CALL_ERROR)
+		s->win_errors++;
+	return 0;
+}
+
+void agg_latency(const struct hist *h, struct latency *lat)
+{
+	lat->mean = h->count ? (double)h->sum_ns / (double)h->count / 1e9 : 0;
+	lat->min = h->count ? (double)h->min_ns / 1e9 : 0;
+	lat->max = (double)h->max_ns / 1e9;
+	lat->p50 = hist_quantile_ns(h, 0.50) / 1e9;
+	lat->p90 = hist_quantile_ns(h, 0.90) / 1e9;
+	lat->p99 = hist_quantile_ns(h, 0.99) / 1e9;
+	lat->p999 = hist_quantile_ns(h, 0.999) / 1e9;
+}
+
+static void fill_row(struct row *r, const struct probe *p, const struct series *s,
+		     const struct hist *h, uint64_t errors, double span)
+{
+	r->probe = p;
+	if (s) {
+		r->pid = s->pid;
+		r->comm = s->has_comm ? s->comm : NULL;
+	}
+	r->calls = h ? h->count : 0;
+	r->errors = errors;
+	r->rps = span > 0 ? (double)r->calls / span : 0;
+	r->has_latency = r->calls > 0;
+	if (r->has_latency)
+		agg_latency(h, &r->lat);
+}
+
+/* Read the probe's kernel state; window delta into pa->kwin and *d. */
+static int kernel_window(struct aggregator *a, uint32_t id, struct probe_stats *d, bool *hist_ok)
+{
+	struct probe_agg *pa = &a->probes[id];
+	struct probe_stats cur;
+	uint64_t *buckets;
+	int err;
+
+	*hist_ok = false;
+	err = kstats_read(a->k, id, &cur);
+	if (err)
+		return err;
+	d->calls = cur.calls - pa->kprev.calls;
+	d->sum_ns = cur.sum_ns - pa->kprev.sum_ns;
+	d->errors = cur.errors - pa->kprev.errors;
+	d->rb_drops = cur.rb_drops - pa->kprev.rb_drops;
+	d->depth_drops = cur.depth_drops - pa->kprev.depth_drops;
+	d->state_drops = cur.state_drops - pa->kprev.state_drops;
+	pa->kprev = cur;
+	if (!d->calls)
+		return 0;
+	/* the histogram is read every active window so that a window that
+	 * loses events has a baseline to subtract */
+	buckets = malloc(INFERLAT_HIST_BUCKETS * sizeof(*buckets));
+	if (!buckets)
+		return -ENOMEM;
+	err = kstats_read_hist(a->k, id, buckets);
+	if (!err) {
+		uint64_t *delta = malloc(INFERLAT_HIST_BUCKETS * sizeof(*delta));
+
+		if (!delta) {
+			free(buckets);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < INFERLAT_HIST_BUCKETS; i++)
+			delta[i] = buckets[i] - pa->khist_prev[i];
+		hist_from_buckets(&pa->kwin, delta, d->sum_ns);
+		memcpy(pa->khist_prev, buckets, INFERLAT_HIST_BUCKETS * sizeof(*buckets));
+		free(delta);
+		*hist_ok = true;
+	}
+	free(buckets);
+	return err;
+}
+
+static int window_rows(struct aggregator *a, uint32_t id, double span, struct report *r)
+{
+	const struct probe *p = &a->ps->v[id];
+	struct probe_agg *pa = &a->probes[id];
+	struct probe_stats d = { 0 };
+	size_t active = 0;
+	struct series *only = NULL;
+	bool hist_ok;
+	int err;
+
+	err = kernel_window(a, id, &d, &hist_ok);
+	if (err)
+		return err;
+	pa->run_lost += d.rb_drops;
+	for (size_t i = 0; i < pa->n; i++)
+		if (pa->s[i]->win.count) {
+			active++;
+			only = pa->s[i];
+		}
+	if (d.rb_drops && hist_ok && active <= 1 && (only || pa->n == 1)) {
+		/* events were dropped: the kernel's window is complete */
+		struct series *s = only ? only : pa->s[0];
+
+		s->win = pa->kwin;
+		s->win_errors = d.errors;
+	}
+	if (!pa->n) {
+		struct row *row = report_add(r);
+
+		if (!row)
+			return -ENOMEM;
+		fill_row(row, p, NULL, NULL, 0, span);
+		row->lost = d.rb_drops;
+		row->untimed = d.depth_drops + d.state_drops;
+	}
+	for (size_t i = 0; i < pa->n; i++) {
+		struct series *s = pa->s[i];
+		struct row *row = report_add(r);
+
+		if (!row)
+			return -ENOMEM;
+		fill_row(row, p, s, &s->win, s->win_errors, span);
+		row->lost = d.rb_drops;
+		row->untimed = d.depth_drops + d.state_drops;
+		row->from_kernel = d.rb_drops && active <= 1;
+		hist_merge(&s->run, &s->win);
+		s->run_errors += s->win_errors;
+		hist_reset(&s->win);
+		s->win_errors = 0;
+	}
+	return 0;
+}
+
+static int final_rows(struct aggregator *a, uint32_t id, double span, struct report *r)
+{
+	const struct probe *p = &a->ps->v[id];
+	struct probe_agg *pa = &a->probes[id];
+
+	if (!pa->n) {
+		struct row *row = report_add(r);
+
+		if (!row)
+			return -ENOMEM;
+		fill_row(row, p, NULL, NULL, 0, span);
+		row->lost = pa->run_lost;
+		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
+		return 0;
+	}
+	for (size_t i = 0; i < pa->n; i++) {
+		struct series *s = pa->s[i];
+		struct row *row = report_add(r);
+
+		if (!row)
+			return -ENOMEM;
+		fill_row(row, p, s, &s->run, s->run_errors, span);
+		row->lost = pa->run_lost;
+		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
+		row->from_kernel = pa->run_lost > 0;
+	}
+	return 0;
+}
+
+int agg_report(struct aggregator *a, double now, double wall, bool final, struct report *r)
+{
+	int err = 0;
+
+	report_clear(r);
+	r->ts = wall;
+	r->final = final;
+	if (!final) {
+		r->span_s = now - a->win_start;
+		for (uint32_t id = 0; id < a->ps->n && !err; id++)
+			err = window_rows(a, id, r->span_s, r);
+		a->win_start = now;
+	} else {
+		r->span_s = now - a->run_start;
+		for (uint32_t id = 0; id < a->ps->n && !err; id++)
+			err = final_rows(a, id, r->span_s, r);
+	}
+	return err;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Aggregation of call events per probe and process, per window and for the
+ * whole run. Events are exact per call but may be dropped under overload;
+ * the kernel's per-probe counters and histogram are complete. A window in
+ * which a probe lost events takes that probe's figures from the kernel when
+ * only one process called it.
+ */
+#ifndef INFERLAT_WINDOW_H
+#define INFERLAT_WINDOW_H
+
+#include "hist.h"
+#include "kstats.h"
+#include "report.h"
+
+struct series;
+
+struct aggregator {
+	const struct probe_set *ps;
+	struct kstats *k;
+	struct probe_agg *probes;   /* one per probe id */
+	double win_start, run_start;   /* CLOCK_MONOTONIC seconds */
+};
+
+int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k, double now);
+void agg_free(struct aggregator *a);
+/* One call event from the ring buffer. */
+int agg_add(struct aggregator *a, const struct call_event *e);
+/* Close the window at now (monotonic) / wall (Unix), filling r. final: the
+ * whole run instead of the last window. */
+int agg_report(struct aggregator *a, double now, double wall, bool final, struct report *r);
+
+/* Fill a row's latency from a histogram (exact extremes when known). */
+void agg_latency(const struct hist *h, struct latency *lat);
+
+#endif
