@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Helpers for integration tests: run the fixture workload and inferlat side by
+side, and read what each one measured."""
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("INFERLAT_BUILD", os.path.join(ROOT, "build"))
+INFERLAT = os.path.join(BUILD, "inferlat")
+SERVER = os.path.join(BUILD, "fixtures", "infer-server")
+LIBINFER = os.path.join(BUILD, "fixtures", "libinfer.so.1")
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+class Workdir:
+    def __init__(self):
+        self.path = tempfile.mkdtemp(prefix="inferlat-test-")
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Fixture:
+    """infer-server: started paused (-w), released with go()."""
+
+    def __init__(self, wd, *args, wait=True, exe=SERVER, name="srv"):
+        self.log_path = wd.file(name + ".log")
+        cmd = [exe, "-l", self.log_path] + [str(a) for a in args]
+        if wait:
+            cmd.append("-w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        self.pid = self.proc.pid
+        if wait:
+            line = self.proc.stdout.readline()
+            check(line.startswith("ready "), "fixture did not start: %r" % line)
+
+    def go(self):
+        os.kill(self.pid, signal.SIGUSR1)
+
+    def wait(self, timeout=120):
+        out, _ = self.proc.communicate(timeout=timeout)
+        check(self.proc.returncode == 0, "fixture exited with %d" % self.proc.returncode)
+        return out
+
+    def records(self):
+        """The fixture's own measurement of every call."""
+        recs = []
+        with open(self.log_path) as f:
+            for line in f:
+                if line.startswith("#"):
+                    continue
+                tid, depth, start, end, cpu, ret = line.split()
+                recs.append({"tid": int(tid), "depth": int(depth), "start_ns": int(start),
+                             "end_ns": int(end), "dur_ns": int(end) - int(start),
+                             "cpu_ns": int(cpu), "ret": int(ret)})
+        return recs
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Inferlat:
+    """inferlat in the background; its stderr is kept for assertions."""
+
+    def __init__(self, wd, *args, json_out=True, calls_out=False, quiet=True, env=None, prefix=()):
+        self.json_path = wd.file("out.jsonl") if json_out else None
+        self.calls_path = wd.file("calls.jsonl") if calls_out else None
+        self.err_path = wd.file("inferlat.err")
+        self.out_path = wd.file("inferlat.out")
+        args = [str(a) for a in args]
+        command = []
+        if "--" in args:  # our options go before the COMMAND
+            command = args[args.index("--"):]
+            args = args[:args.index("--")]
+        cmd = list(prefix) + [INFERLAT] + args
+        if quiet:
+            cmd.append("-q")
+        if self.json_path:
+            cmd += ["--json", self.json_path]
+        if self.calls_path:
+            cmd += ["--calls", self.calls_path]
+        cmd += command
+        self.cmd = cmd
+        self.proc = subprocess.Popen(cmd, stdout=open(self.out_path, "w"),
+                                     stderr=open(self.err_path, "w"), env=env)
+
+    def stderr(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def stdout(self):
+        with open(self.out_path) as f:
+            return f.read()
+
+    def wait_ready(self, timeout=30):
+        """Until inferlat says it is tracing (probes attached)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if "inferlat: tracing " in self.stderr():
+                return
+            if self.proc.poll() is not None:
+                raise TestFailure("inferlat exited early (%d): %s" % (self.proc.returncode, self.stderr()))
+            time.sleep(0.02)
+        raise TestFailure("inferlat not ready after %ds: %s" % (timeout, self.stderr()))
+
+    def stop(self, sig=signal.SIGINT, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.wait(timeout)
+
+    def wait(self, timeout=60):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise TestFailure("inferlat did not stop within %ds" % timeout)
+
+    def records(self):
+        with open(self.json_path) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def final(self, probe_suffix=None):
+        recs = [r for r in self.records() if r["final"]]
+        if probe_suffix:
+            recs = [r for r in recs if r["probe"].endswith(probe_suffix)]
+        return recs
+
+    def calls(self):
+        with open(self.calls_path) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run(cmd, timeout=60, **kw):
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def exact_quantile(values, q):
+    """Nearest-rank quantile, as inferlat reports."""
+    v = sorted(values)
+    return v[max(0, math.ceil(q * len(v)) - 1)]
+
+
+def match_calls(events, records, fixture_depth=lambda d: d):
+    """Pair inferlat's call events with the fixture's records: the k-th call of
+    a thread at a nesting depth with the k-th record of that thread and depth.
+    fixture_depth maps an event's depth (probed frames below it) to the
+    fixture's depth numbering."""
+    by_key = {}
+    for r in records:
+        by_key.setdefault((r["tid"], r["depth"]), []).append(r)
+    ev_key = {}
+    for e in events:
+        ev_key.setdefault(e["tid"], []).append(e)
+    pairs = []
+    for tid, evs in ev_key.items():
+        evs.sort(key=lambda e: e["start_ns"])
+        depths = {}
+        for e in evs:
+            depths.setdefault(e["depth"], []).append(e)
+        for depth, es in depths.items():
+            rs = sorted(by_key.get((tid, fixture_depth(depth)), []), key=lambda r: r["start_ns"])
+            pairs.append((es, rs))
+    return pairs
+
+
+def bpf_progs():
+    out = run(["bpftool", "-j", "prog", "show"]).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def bpf_links():
+    out = run(["bpftool", "-j", "link", "show"]).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def bpf_objects_of(pid):
+    """Programs and links a process holds open, from its fds' fdinfo."""
+    prog_ids, link_ids = set(), set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+            info = open("/proc/%d/fdinfo/%s" % (pid, fd)).read()
+        except OSError:
+            continue
+        fields = dict(l.split(":", 1) for l in info.splitlines() if ":" in l)
+        if target == "anon_inode:bpf-prog" and "prog_id" in fields:
+            prog_ids.add(int(fields["prog_id"]))
+        elif target == "anon_inode:bpf_link" and "link_id" in fields:
+            link_ids.add(int(fields["link_id"]))
+    return {"progs": [p for p in bpf_progs() if p["id"] in prog_ids],
+            "links": [l for l in bpf_links() if l["id"] in link_ids]}

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/* JSON output: escaping of hostile strings, and the window record's shape. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "json.h"
+
+static char *render(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	json_put_str(f, s);
+	fclose(f);
+	return buf;
+}
+
+static void expect(const char *in, const char *out)
+{
+	char *got = render(in);
+
+	assert_string_equal(got, out);
+	free(got);
+}
+
+static void test_escapes(void **state)
+{
+	expect("plain", "\"plain\"");
+	expect("a\"b\\c", "\"a\\\"b\\\\c\"");
+	expect("a\nb\rc\td", "\"a\\nb\\rc\\td\"");
+	expect("\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"");
+	expect("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+}
+
+static void test_invalid_utf8(void **state)
+{
+	expect("\xff", "\"\\ufffd\"");
+	expect("a\xc3", "\"a\\ufffd\"");            /* truncated sequence */
+	expect("\xc0\xaf", "\"\\ufffd\\ufffd\"");   /* overlong '/' */
+	expect("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
+	expect("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
+}
+
+static void test_record_shape(void **state)
+{
+	struct probe p = { .name = "libx.so:f\"n", .runtime = "llama.cpp" };
+	struct row row = {
+		.probe = &p, .pid = 42, .comm = "srv", .calls = 3, .errors = 1, .rps = 3,
+		.has_latency = true, .lat = { .mean = 0.002, .min = 0.001, .p50 = 0.002, .p90 = 0.003,
+					      .p99 = 0.003, .p999 = 0.003, .max = 0.003 },
+	};
+	struct row empty = { .probe = &p };
+	struct report r = { .ts = 1795000000.25, .span_s = 1, .rows = &row, .n = 1 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_int_equal(json_write_report(f, &r), 0);
+	r.rows = &empty;
+	r.final = true;
+	assert_int_equal(json_write_report(f, &r), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"ts\": 1795000000.250, \"window_s\": 1, \"final\": false, \"pid\": 42, "
+				    "\"comm\": \"srv\", \"runtime\": \"llama.cpp\", \"probe\": \"libx.so:f\\\"n\", "
+				    "\"calls\": 3, \"rps\": 3, \"errors\": 1"));
+	assert_non_null(strstr(buf, "\"latency_s\": {\"mean\": 0.002, \"min\": 0.001, \"p50\": 0.002, "
+				    "\"p90\": 0.003, \"p99\": 0.003, \"p999\": 0.003, \"max\": 0.003}}\n"));
+	/* the second line: no pid, comm or latency that nobody knows */
+	char *second = strchr(buf, '\n') + 1;
+
+	assert_non_null(strstr(second, "\"final\": true"));
+	assert_null(strstr(second, "\"pid\""));
+	assert_null(strstr(second, "\"comm\""));
+	assert_null(strstr(second, "latency_s"));
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_record_shape),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Window and whole-run aggregation, with the kernel side faked. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "fake_kstats.h"
+#include "window.h"
+
+static struct probe probes[2] = {
+	{ .id = 0, .name = "lib.so:a" },
+	{ .id = 1, .name = "lib.so:b" },
+};
+static struct probe_set ps = { .v = probes, .n = 2 };
+
+static void reset(void)
+{
+	memset(fake_stats, 0, sizeof(fake_stats));
+	memset(fake_hists, 0, sizeof(fake_hists));
+}
+
+/* A call as both sides see it: counted in the kernel, and (unless lost) an event. */
+static void call(struct aggregator *a, uint32_t id, pid_t pid, uint64_t ns, int err, int lost)
+{
+	struct call_event e = { .probe_id = id, .pid = (uint32_t)pid, .tid = (uint32_t)pid,
+				.duration_ns = ns, .flags = err ? INFERLAT_CALL_ERROR : 0 };
+
+	fake_kernel_call(id, ns, err);
+	if (lost)
+		fake_stats[id].rb_drops++;
+	else
+		assert_int_equal(agg_add(a, &e), 0);
+}
+
+static const struct row *find(const struct report *r, uint32_t id, pid_t pid)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->rows[i].probe->id == id && r->rows[i].pid == pid)
+			return &r->rows[i];
+	return NULL;
+}
+
+static void test_windows_and_run(void **state)
+{
+	struct aggregator a;
+	struct report r = { 0 };
+	struct kstats k = { 0 };
+	pid_t me = getpid();
+	const struct row *w;
+
+	reset();
+	assert_int_equal(agg_init(&a, &ps, &k, 100.0), 0);
+	for (int i = 1; i <= 10; i++)
+		call(&a, 0, me, (uint64_t)i * 1000000, i == 10, 0);
+	assert_int_equal(agg_report(&a, 102.0, 1e9, false, &r), 0);
+	w = find(&r, 0, me);
+	assert_non_null(w);
+	assert_int_equal(w->calls, 10);
+	assert_int_equal(w->errors, 1);
+	assert_true(w->rps == 5.0);                 /* 10 calls over a 2 s window */
+	assert_true(w->lat.min == 0.001 && w->lat.max == 0.010);
+	assert_true(w->lat.mean > 0.0054999 && w->lat.mean < 0.0055001);
+	assert_false(w->from_kernel);
+	assert_non_null(w->comm);
+	/* probe b never called: one row, no process, no latency */
+	w = find(&r, 1, 0);
+	assert_non_null(w);
+	assert_int_equal(w->calls, 0);
+	assert_false(w->has_latency);
+
+	/* second window: 5 calls; counters are per window */
+	for (int i = 0; i < 5; i++)
+		call(&a, 0, me, 20000000, 0, 0);
+	assert_int_equal(agg_report(&a, 103.0, 1e9, false, &r), 0);
+	w = find(&r, 0, me);
+	assert_int_equal(w->calls, 5);
+	assert_int_equal(w->errors, 0);
+	assert_true(w->lat.min == 0.020);
+
+	/* the run adds up the windows */
+	assert_int_equal(agg_report(&a, 103.0, 1e9, true, &r), 0);
+	w = find(&r, 0, me);
+	assert_true(r.final);
+	assert_int_equal(w->calls, 15);
+	assert_int_equal(w->errors, 1);
+	assert_true(w->rps == 5.0);                 /* 15 calls over 3 s */
+	assert_true(w->lat.max == 0.020);
+	agg_free(&a);
+	report_free(&r);
+}
+
+/* Events dropped: a single process's window comes from the kernel, complete. */
+static void test_lost_events_use_kernel(void **state)
+{
+	struct aggregator a;
+	struct report r = { 0 };
+	struct kstats k = { 0 };
+	pid_t me = getpid();
+	const struct row *w;
+
+	reset();
+	assert_int_equal(agg_init(&a, &ps, &k, 0), 0);
+	/* a baseline window so the kernel snapshot has history */
+	call(&a, 0, me, 1000000, 0, 0);
+	assert_int_equal(agg_report(&a, 1, 0, false, &r), 0);
+	for (int i = 0; i < 100; i++)
+		call(&a, 0, me, 2000000 + (uint64_t)i * 10000, i < 7, i % 2);  /* half the events lost */
+	assert_int_equal(agg_report(&a, 2, 0, false, &r), 0);
+	w = find(&r, 0, me);
+	assert_int_equal(w->calls, 100);
+	assert_int_equal(w->errors, 7);
+	assert_int_equal(w->lost, 50);
+	assert_true(w->from_kernel);
+	/* extremes to bucket precision (0.78%) */
+	assert_true(w->lat.min <= 0.002 && w->lat.min > 0.002 * 0.992);
+	assert_true(w->lat.max >= 0.00299 && w->lat.max < 0.00299 * 1.008);
+	assert_int_equal(agg_report(&a, 2, 0, true, &r), 0);
+	w = find(&r, 0, me);
+	assert_int_equal(w->calls, 101);
+	assert_int_equal(w->lost, 50);
+	agg_free(&a);
+	report_free(&r);
+}
+
+/* Several processes on one probe: a row each. */
+static void test_per_process_rows(void **state)
+{
+	struct aggregator a;
+	struct report r = { 0 };
+	struct kstats k = { 0 };
+
+	reset();
+	assert_int_equal(agg_init(&a, &ps, &k, 0), 0);
+	for (int i = 0; i < 3; i++)
+		call(&a, 1, 1, 1000, 0, 0);
+	for (int i = 0; i < 4; i++)
+		call(&a, 1, getppid(), 1000, 0, 0);
+	assert_int_equal(agg_report(&a, 1, 0, false, &r), 0);
+	assert_int_equal(find(&r, 1, 1)->calls, 3);
+	assert_int_equal(find(&r, 1, getppid())->calls, 4);
+	/* an event for an unknown probe is refused, not counted */
+	struct call_event bad = { .probe_id = 7 };
+
+	assert_int_equal(agg_add(&a, &bad), -22);
+	agg_free(&a);
+	report_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_windows_and_run),
+		cmocka_unit_test(test_lost_events_use_kernel),
+		cmocka_unit_test(test_per_process_rows),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests_name("window", tests, NULL, NULL);
+}
