@@ -20,6 +20,7 @@
 #include "log.h"
 #include "privs.h"
 #include "procfs.h"
+#include "procstat.h"
 #include "resolve.h"
 #include "targets.h"
 #include "view.h"
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
 	struct session sess = { 0 };
 	struct kstats ks = { 0 };
 	struct aggregator agg = { 0 };
+	struct proctab procs = { 0 };
 	struct events ev = { 0 };
 	struct report rep = { 0 };
 	struct view view;
@@ -149,13 +151,17 @@ int main(int argc, char **argv)
 	}
 	start = mono_now();
 	if ((err = kstats_init(&ks, sess.stats_fd, sess.hists_fd)) ||
-	    (err = agg_init(&agg, &ps, &ks, start)) ||
+	    (err = proctab_init(&procs)) ||
+	    (err = agg_init(&agg, &ps, &ks, &procs, start)) ||
 	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls))) {
 		log_err("cannot set up event processing: %s", strerror(-err));
 		status = 1;
 		goto out;
 	}
 	view_init(&view, stdout, ps.n, tg.npids);
+	/* the targets known now are followed from the start, called or not */
+	for (size_t i = 0; i < tg.npids; i++)
+		proctab_get(&procs, tg.pids[i], start);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -172,7 +178,8 @@ int main(int argc, char **argv)
 	deadline = opt.duration_s > 0 ? start + opt.duration_s : 0;
 	while (!exiting) {
 		double now = mono_now();
-		double until = next_window < (deadline ? deadline : next_window) ? next_window : deadline;
+		/* wake for the next window or the deadline, whichever is first */
+		double until = deadline && deadline < next_window ? deadline : next_window;
 		int timeout_ms = (int)((until - now) * 1000);
 
 		if (timeout_ms > 100)
@@ -241,6 +248,7 @@ int main(int argc, char **argv)
 out:
 	events_close(&ev);
 	agg_free(&agg);
+	proctab_free(&procs);
 	kstats_free(&ks);
 	report_free(&rep);
 	session_stop(&sess);
