@@ -21,18 +21,51 @@ const volatile bool follow_exec = false;  /* add exec'ing followed exes to trace
 const volatile bool follow_forks = false; /* children of traced processes are traced */
 const volatile __u32 wakeup_bytes = INFERLAT_WAKEUP_BYTES;
 
+/* The thread's counters at entry; the call's share is taken at return. */
 struct frame {
 	__u64 ts;
 	__u64 sp;     /* stack pointer at entry: the slot of the return address */
 	__u32 probe_id;
 	__u32 pad;
+	__u64 offcpu, run_delay;
+	__u64 minflt, majflt, nvcsw, nivcsw;
 };
 
 struct thread_state {
 	__u32 depth;      /* frames recorded in f[] */
 	__u32 overflow;   /* untimed frames above f[] (deeper than STACK_DEPTH) */
+	bool accounted;   /* the outermost frame has a sched_acct entry */
 	struct frame f[INFERLAT_STACK_DEPTH];
 };
+
+/*
+ * Where a call's time goes. The run-queue wait is the kernel's own per-task
+ * figure (sched_info.run_delay, CONFIG_SCHED_INFO); inferlat measures the
+ * blocked time from the scheduler's switch and wakeup events; the rest of the
+ * call was on CPU. So the three add up to the duration, and the CPU figure
+ * agrees with the kernel's (CLOCK_THREAD_CPUTIME_ID), which charges the
+ * wake-up of a thread to the thread in cases its run-queue clock skips.
+ *
+ * The state lives in a hash map, not task storage: task-storage lookups from
+ * tracing programs fail while another task-storage operation on the CPU is in
+ * progress, which is precisely when a thread is preempted in a probe program.
+ */
+struct sched_acct {
+	__u64 blocked_since;   /* switch-out into a sleep; 0: not blocked */
+	__u64 offcpu;          /* blocked time so far */
+	__u16 active;          /* inside a timed call */
+	/* a scheduler event of this call was not seen (rare, under load): the
+	 * split of this call cannot be trusted and is reported as unknown */
+	__u16 lost;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, INFERLAT_MAX_THREADS);
+	__type(key, __u32);   /* tid */
+	__type(value, struct sched_acct);
+} sched_accts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -97,12 +130,24 @@ static __always_inline bool is_error(const struct probe_cfg *cfg, long ret)
 	}
 }
 
+/* The kernel's run-queue delay of a task so far; 0 without CONFIG_SCHED_INFO. */
+static __always_inline __u64 run_delay_of(struct task_struct *t)
+{
+	if (!bpf_core_field_exists(t->sched_info))
+		return 0;
+	return BPF_CORE_READ(t, sched_info.run_delay);
+}
+
 static __always_inline int handle_entry(struct pt_regs *ctx)
 {
 	__u32 id = (__u32)bpf_get_attach_cookie(ctx);
+	struct sched_acct *acct = NULL;
+	struct task_struct *task;
 	struct thread_state *st;
 	struct probe_stats *ps;
-	__u32 d;
+	struct frame *f;
+	__u64 now;
+	__u32 d, tid;
 
 	if (filter_tgid) {
 		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -127,9 +172,38 @@ static __always_inline int handle_entry(struct pt_regs *ctx)
 		ps->depth_drops++;
 		return 0;
 	}
-	st->f[d].probe_id = id;
-	st->f[d].sp = PT_REGS_SP(ctx);
-	st->f[d].ts = bpf_ktime_get_ns();
+	task = bpf_get_current_task_btf();
+	tid = (__u32)bpf_get_current_pid_tgid();
+	now = bpf_ktime_get_ns();
+	if (d == 0) {
+		/* accounting starts with the outermost call, on CPU */
+		acct = bpf_map_lookup_elem(&sched_accts, &tid);
+		if (!acct) {
+			struct sched_acct zero = {};
+
+			bpf_map_update_elem(&sched_accts, &tid, &zero, BPF_NOEXIST);
+			acct = bpf_map_lookup_elem(&sched_accts, &tid);
+		}
+		st->accounted = acct != NULL;
+		if (acct) {
+			acct->blocked_since = 0;
+			acct->lost = 0;
+			acct->active = 1;
+		}
+	} else if (st->accounted) {
+		acct = bpf_map_lookup_elem(&sched_accts, &tid);
+	}
+	f = &st->f[d & (INFERLAT_STACK_DEPTH - 1)];
+	f->probe_id = id;
+	f->sp = PT_REGS_SP(ctx);
+	if (acct)
+		f->offcpu = acct->offcpu;
+	f->run_delay = run_delay_of(task);
+	f->minflt = BPF_CORE_READ(task, min_flt);
+	f->majflt = BPF_CORE_READ(task, maj_flt);
+	f->nvcsw = BPF_CORE_READ(task, nvcsw);
+	f->nivcsw = BPF_CORE_READ(task, nivcsw);
+	f->ts = now;
 	st->depth = d + 1;
 	return 0;
 }
@@ -154,8 +228,11 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	struct probe_hist *h;
 	struct probe_cfg *cfg;
 	struct call_event *e;
+	struct call_resources res;
+	struct sched_acct *acct;
+	struct task_struct *task;
 	struct frame *f;
-	__u64 dur, avail, pid_tgid;
+	__u64 dur, avail, pid_tgid, adjust = 0;
 	long ret;
 	__u32 d;
 	bool err;
@@ -199,17 +276,57 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	}
 	st->depth = d - 1;
 
+	task = bpf_get_current_task_btf();
+	pid_tgid = bpf_get_current_pid_tgid();
+	acct = st->accounted ? bpf_map_lookup_elem(&sched_accts, &pid_tgid) : NULL;
+	/* returning, so running: a thread still marked blocked missed events */
+	if (acct && (acct->lost || acct->blocked_since)) {
+		if (d == 1)
+			acct->active = 0;
+		acct = NULL;
+	}
+	res.oncpu_ns = res.offcpu_ns = res.runq_ns = 0;
+	if (acct) {
+		res.offcpu_ns = acct->offcpu - f->offcpu;
+		res.runq_ns = run_delay_of(task) - f->run_delay;
+		if (d == 1)
+			acct->active = 0;   /* out of the outermost call */
+	}
+	res.minflt = (__u32)(BPF_CORE_READ(task, min_flt) - f->minflt);
+	res.majflt = (__u32)(BPF_CORE_READ(task, maj_flt) - f->majflt);
+	res.nvcsw = (__u32)(BPF_CORE_READ(task, nvcsw) - f->nvcsw);
+	res.nivcsw = (__u32)(BPF_CORE_READ(task, nivcsw) - f->nivcsw);
+
 	dur = now - f->ts;
 	ret = PT_REGS_RC(ctx);
 	cfg = bpf_map_lookup_elem(&cfgs, &id);
 	err = cfg && is_error(cfg, ret);
 	if (cfg)
-		dur = dur > cfg->adjust_ns ? dur - cfg->adjust_ns : 0;
+		adjust = cfg->adjust_ns;
+	/* the probe's own overhead (on CPU) comes off the duration */
+	dur = dur > adjust ? dur - adjust : 0;
+	if (acct) {
+		if (res.offcpu_ns + res.runq_ns <= dur) {
+			res.oncpu_ns = dur - res.offcpu_ns - res.runq_ns;
+		} else {
+			acct = NULL;   /* inconsistent: no split */
+			res.offcpu_ns = res.runq_ns = 0;
+		}
+	}
 
 	ps->calls++;
 	ps->sum_ns += dur;
 	if (err)
 		ps->errors++;
+	ps->oncpu_ns += res.oncpu_ns;
+	ps->offcpu_ns += res.offcpu_ns;
+	ps->runq_ns += res.runq_ns;
+	ps->minflt += res.minflt;
+	ps->majflt += res.majflt;
+	ps->nvcsw += res.nvcsw;
+	ps->nivcsw += res.nivcsw;
+	if (!acct)
+		ps->unsplit++;
 	h = bpf_map_lookup_elem(&hists, &id);
 	if (h) {
 		__u32 b = inferlat_hist_bucket(dur);
@@ -227,7 +344,6 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 		ps->rb_drops++;
 		return 0;
 	}
-	pid_tgid = bpf_get_current_pid_tgid();
 	e->start_ns = f->ts;
 	e->duration_ns = dur;
 	e->retval = ret;
@@ -235,7 +351,8 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	e->depth = d - 1;
-	e->flags = err ? INFERLAT_CALL_ERROR : 0;
+	e->flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT);
+	e->res = res;
 	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	bpf_ringbuf_submit(e, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	return 0;
@@ -263,6 +380,65 @@ SEC("uretprobe.multi")
 int BPF_URETPROBE(on_return_multi)
 {
 	return handle_return(ctx);
+}
+
+/*
+ * Scheduler accounting of threads inside timed calls. Every other thread
+ * costs one task-storage lookup that finds nothing.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	struct sched_acct *a;
+	__u64 now;
+	__u32 tid;
+
+	tid = BPF_CORE_READ(prev, pid);
+	a = bpf_map_lookup_elem(&sched_accts, &tid);
+	/*
+	 * Going to sleep. A preempted thread can have a sleeping state already
+	 * (preempted on its way into the sleep); it still waits on the run
+	 * queue, and that is the kernel's run delay.
+	 */
+	if (a && a->active && !preempt && prev_state != 0) {
+		now = bpf_ktime_get_ns();
+		if (a->blocked_since)
+			a->lost = 1;   /* its wakeup and switch-in went unseen */
+		a->blocked_since = now;
+	}
+	tid = BPF_CORE_READ(next, pid);
+	a = bpf_map_lookup_elem(&sched_accts, &tid);
+	if (a && a->active && a->blocked_since) {
+		/* its wakeup went unseen: blocked until now */
+		now = bpf_ktime_get_ns();
+		a->offcpu += now - a->blocked_since;
+		a->blocked_since = 0;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(on_wakeup, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct sched_acct *a = bpf_map_lookup_elem(&sched_accts, &tid);
+
+	if (!a || !a->active || !a->blocked_since)
+		return 0;
+	a->offcpu += bpf_ktime_get_ns() - a->blocked_since;
+	a->blocked_since = 0;
+	return 0;
+}
+
+/* A thread's accounting goes with it. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_thread_exit, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+
+	bpf_map_delete_elem(&sched_accts, &tid);
+	return 0;
 }
 
 /* -x: a process exec'ing a followed executable becomes a target. */

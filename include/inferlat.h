@@ -26,8 +26,10 @@
 /* Executables (-x) followed across exec; matched by device and inode. */
 #define INFERLAT_MAX_EXES 64
 
-/* Threads with live per-thread state: task-local storage, freed by the kernel
- * when the thread exits, so no bound is needed for cleanup. */
+/* Threads whose scheduler time is accounted (those that have been inside a
+ * probed call; an entry lives until the thread exits). Beyond this, calls are
+ * still timed, without the time split (probe_stats.unsplit). */
+#define INFERLAT_MAX_THREADS 32768
 
 /* Ring buffer default size and the fill level at which the producer wakes the
  * consumer; below it, the consumer polls on its own tick. Waking per event
@@ -118,6 +120,20 @@ struct probe_cfg {
 
 /* event flags */
 #define INFERLAT_CALL_ERROR (1u << 0)
+#define INFERLAT_CALL_NO_SPLIT (1u << 1)  /* no scheduler accounting: res.*_ns unknown */
+
+/*
+ * Where a call's time went, and what it cost the thread: accounted between
+ * entry and return from the scheduler's switch and wakeup events of the
+ * calling thread. oncpu + offcpu + runq = the call's duration.
+ */
+struct call_resources {
+	__u64 oncpu_ns;     /* running */
+	__u64 offcpu_ns;    /* blocked: sleeping, waiting for I/O, a lock, the GPU */
+	__u64 runq_ns;      /* runnable, waiting for a CPU */
+	__u32 minflt, majflt;   /* page faults */
+	__u32 nvcsw, nivcsw;    /* voluntary and involuntary context switches */
+};
 
 /* One completed call of a probed function. */
 struct call_event {
@@ -129,6 +145,7 @@ struct call_event {
 	__u32 tid;
 	__u16 depth;        /* probed frames below this one on the thread */
 	__u16 flags;        /* INFERLAT_CALL_* */
+	struct call_resources res;
 };
 
 /*
@@ -145,6 +162,11 @@ struct probe_stats {
 	__u64 state_drops;    /* no per-thread state could be allocated, not timed */
 	__u64 unwound;        /* entries whose return never came (longjmp, unwinding) */
 	__u64 orphans;        /* returns with no recorded entry */
+	/* sums over timed calls */
+	__u64 oncpu_ns, offcpu_ns, runq_ns;
+	__u64 minflt, majflt, nvcsw, nivcsw;
+	__u64 unsplit;        /* timed calls without the on/off-CPU split: thread table
+	                         full, or a scheduler event of the call went unseen */
 };
 
 struct probe_hist {

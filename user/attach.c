@@ -295,6 +295,28 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 		if (err)
 			goto map_fail;
 	}
+	/* where the time of calls goes: scheduler events of threads inside calls */
+	{
+		struct bpf_link *l = bpf_program__attach(skel->progs.on_switch);
+
+		if (!l || add_link(s, l)) {
+			err = -errno;
+			log_err("cannot attach the sched_switch tracepoint: %s", strerror(-err));
+			goto fail;
+		}
+		l = bpf_program__attach(skel->progs.on_wakeup);
+		if (!l || add_link(s, l)) {
+			err = -errno;
+			log_err("cannot attach the sched_wakeup tracepoint: %s", strerror(-err));
+			goto fail;
+		}
+		l = bpf_program__attach(skel->progs.on_thread_exit);
+		if (!l || add_link(s, l)) {
+			err = -errno;
+			log_err("cannot attach the sched_process_exit tracepoint: %s", strerror(-err));
+			goto fail;
+		}
+	}
 	/* exec and exit tracking first, so no process slips between scan and attach */
 	if (t->nexes) {
 		struct bpf_link *l = bpf_program__attach(skel->progs.on_exec);

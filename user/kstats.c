@@ -42,6 +42,14 @@ int kstats_read(struct kstats *k, uint32_t id, struct probe_stats *out)
 		out->state_drops += v[c].state_drops;
 		out->unwound += v[c].unwound;
 		out->orphans += v[c].orphans;
+		out->oncpu_ns += v[c].oncpu_ns;
+		out->offcpu_ns += v[c].offcpu_ns;
+		out->runq_ns += v[c].runq_ns;
+		out->minflt += v[c].minflt;
+		out->majflt += v[c].majflt;
+		out->nvcsw += v[c].nvcsw;
+		out->nivcsw += v[c].nivcsw;
+		out->unsplit += v[c].unsplit;
 	}
 	return 0;
 }
