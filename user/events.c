@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/libbpf.h>
 #include "events.h"
 #include "json.h"
@@ -14,7 +15,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	ev->received++;
-	err = agg_add(ev->agg, e);
+	err = agg_add(ev->agg, e, ev->now);
 	if (!err && ev->calls && e->probe_id < ev->ps->n)
 		err = json_write_call(ev->calls, &ev->ps->v[e->probe_id], e);
 	if (err && !ev->err)
@@ -33,13 +34,23 @@ int events_open(struct events *ev, int map_fd, struct aggregator *agg,
 	return ev->rb ? 0 : -errno;
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int events_poll(struct events *ev, int timeout_ms)
 {
 	int n, m;
 
+	ev->now = mono_now();
 	n = ring_buffer__poll(ev->rb, timeout_ms);
 	if (n < 0 && n != -EINTR)
 		return n;
+	ev->now = mono_now();
 	m = ring_buffer__consume(ev->rb);
 	if (m < 0 && m != -EINTR)
 		return m;

@@ -16,6 +16,7 @@ struct events {
 	const struct probe_set *ps;
 	FILE *calls;              /* --calls, or NULL */
 	uint64_t received;
+	double now;               /* CLOCK_MONOTONIC of the current batch */
 	int err;                  /* first sink error, reported by the caller */
 };
 

@@ -109,6 +109,60 @@ static void put_latency(FILE *f, const struct latency *l)
 	fputc('}', f);
 }
 
+static void put_resources(FILE *f, const struct row *w)
+{
+	const struct res_sum *r = &w->res;
+
+	fputs(", \"cpu_s\": ", f);
+	put_secs(f, r->oncpu_ns / 1e9);
+	fputs(", \"offcpu_s\": ", f);
+	put_secs(f, r->offcpu_ns / 1e9);
+	fputs(", \"runqueue_s\": ", f);
+	put_secs(f, r->runq_ns / 1e9);
+	fprintf(f, ", \"page_faults\": %llu, \"major_page_faults\": %llu"
+		", \"voluntary_switches\": %llu, \"involuntary_switches\": %llu, \"unsplit_calls\": %llu",
+		(unsigned long long)(r->minflt + r->majflt), (unsigned long long)r->majflt,
+		(unsigned long long)r->nvcsw, (unsigned long long)r->nivcsw,
+		(unsigned long long)w->unsplit);
+	if (!w->calls)
+		return;
+	fputs(", \"per_call\": {", f);
+	/* the time split is known for the calls that have one */
+	if (w->calls > w->unsplit) {
+		double n = (double)(w->calls - w->unsplit);
+
+		fputs("\"cpu_s\": ", f);
+		put_secs(f, r->oncpu_ns / 1e9 / n);
+		fputs(", \"offcpu_s\": ", f);
+		put_secs(f, r->offcpu_ns / 1e9 / n);
+		fputs(", \"runqueue_s\": ", f);
+		put_secs(f, r->runq_ns / 1e9 / n);
+		fputs(", ", f);
+	}
+	fputs("\"page_faults\": ", f);
+	put_secs(f, (double)(r->minflt + r->majflt) / (double)w->calls);
+	fputc('}', f);
+}
+
+static void put_process(FILE *f, const struct proc_info *p)
+{
+	fputs(", \"process\": {", f);
+	if (p->has_cpu) {
+		fputs("\"cpu_cores\": ", f);
+		put_secs(f, p->cpu_cores);
+		fputs(", ", f);
+	}
+	fputs("\"cpu_s\": ", f);
+	put_secs(f, p->cpu_s);
+	fprintf(f, ", \"rss_bytes\": %llu", (unsigned long long)p->rss_bytes);
+	if (p->has_pss)
+		fprintf(f, ", \"pss_bytes\": %llu", (unsigned long long)p->pss_bytes);
+	fprintf(f, ", \"threads\": %u", p->threads);
+	if (p->exited)
+		fputs(", \"exited\": true", f);
+	fputc('}', f);
+}
+
 static void put_row(FILE *f, const struct report *r, const struct row *w)
 {
 	fprintf(f, "{\"ts\": %.3f, \"window_s\": ", r->ts);
@@ -135,6 +189,9 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 		fputs(", \"latency_s\": ", f);
 		put_latency(f, &w->lat);
 	}
+	put_resources(f, w);
+	if (w->proc)
+		put_process(f, w->proc);
 	if (w->probe->overhead_ns) {
 		fputs(", \"overhead_s\": ", f);
 		put_secs(f, w->probe->overhead_ns / 1e9);
@@ -158,8 +215,11 @@ int json_write_call(FILE *f, const struct probe *p, const struct call_event *e)
 	fputs("{\"type\": \"call\", \"probe\": ", f);
 	json_put_str(f, p->name);
 	fprintf(f, ", \"pid\": %u, \"tid\": %u, \"start_ns\": %llu, \"duration_ns\": %llu, "
-		"\"ret\": %lld, \"error\": %s, \"depth\": %u}\n",
+		"\"ret\": %lld, \"error\": %s, \"depth\": %u, \"oncpu_ns\": %llu, \"offcpu_ns\": %llu, "
+		"\"runq_ns\": %llu, \"minflt\": %u, \"majflt\": %u, \"nvcsw\": %u, \"nivcsw\": %u}\n",
 		e->pid, e->tid, (unsigned long long)e->start_ns, (unsigned long long)e->duration_ns,
-		(long long)e->retval, (e->flags & INFERLAT_CALL_ERROR) ? "true" : "false", e->depth);
+		(long long)e->retval, (e->flags & INFERLAT_CALL_ERROR) ? "true" : "false", e->depth,
+		(unsigned long long)e->res.oncpu_ns, (unsigned long long)e->res.offcpu_ns,
+		(unsigned long long)e->res.runq_ns, e->res.minflt, e->res.majflt, e->res.nvcsw, e->res.nivcsw);
 	return ferror(f) ? -EIO : 0;
 }

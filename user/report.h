@@ -8,9 +8,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "probes.h"
+#include "procstat.h"
 
 struct latency {              /* seconds */
 	double mean, min, max, p50, p90, p99, p999;
+};
+
+struct res_sum {               /* summed over the calls */
+	uint64_t oncpu_ns, offcpu_ns, runq_ns;
+	uint64_t minflt, majflt, nvcsw, nivcsw;
 };
 
 struct row {                  /* one probe in one process */
@@ -24,6 +30,9 @@ struct row {                  /* one probe in one process */
 	bool has_latency;         /* calls > 0 */
 	struct latency lat;
 	bool from_kernel;         /* events were lost: figures from the in-kernel histogram */
+	struct res_sum res;       /* where the calls' time went */
+	uint64_t unsplit;         /* calls whose on/off-CPU split is unknown (not in res) */
+	const struct proc_info *proc;  /* the process, NULL when unknown */
 };
 
 struct report {

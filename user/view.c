@@ -17,6 +17,17 @@ const char *view_fmt_secs(double s, char *buf, size_t sz)
 	return buf;
 }
 
+static const char *fmt_bytes(uint64_t b, char *buf, size_t sz)
+{
+	if (b >= 1ull << 30)
+		snprintf(buf, sz, "%.2fG", (double)b / (1 << 30));
+	else if (b >= 1ull << 20)
+		snprintf(buf, sz, "%.1fM", (double)b / (1 << 20));
+	else
+		snprintf(buf, sz, "%.0fK", (double)b / 1024);
+	return buf;
+}
+
 void view_init(struct view *v, FILE *out, size_t nprobes, size_t ntargets)
 {
 	memset(v, 0, sizeof(*v));
@@ -37,11 +48,31 @@ static const char *clip(const char *s, size_t w, char *buf, size_t sz)
 	return buf;
 }
 
+static const char PROBE_HEADER[] =
+	"%-32s %7s %8s %9s %6s %8s %8s %8s %8s %8s %5s %5s %5s %6s\n";
+
+static void put_header(struct view *v, const char *first)
+{
+	if (first)
+		fprintf(v->out, "%-8s ", first);
+	fprintf(v->out, PROBE_HEADER, "PROBE", "PID", "CALLS", "RPS", "ERR", "P50", "P90", "P99",
+		"P99.9", "MAX", "CPU%", "BLK%", "RUNQ%", "LOST");
+}
+
+/* A share of the calls' total time, or "-" without calls. */
+static const char *pct(uint64_t part, uint64_t total_ns, char *buf, size_t sz)
+{
+	if (!total_ns)
+		return "-";
+	snprintf(buf, sz, "%.0f", 100.0 * (double)part / (double)total_ns);
+	return buf;
+}
+
 static void put_row(struct view *v, const struct row *w)
 {
-	char p50[16], p90[16], p99[16], p999[16], mx[16], clipped[64], comm[24];
+	char p50[16], p90[16], p99[16], p999[16], mx[16], clipped[64], cpu[8], blk[8], rq[8];
+	uint64_t total = w->res.oncpu_ns + w->res.offcpu_ns + w->res.runq_ns;
 
-	snprintf(comm, sizeof(comm), "%s", w->comm ? w->comm : "-");
 	if (w->has_latency) {
 		view_fmt_secs(w->lat.p50, p50, sizeof(p50));
 		view_fmt_secs(w->lat.p90, p90, sizeof(p90));
@@ -55,10 +86,48 @@ static void put_row(struct view *v, const struct row *w)
 		strcpy(p999, "-");
 		strcpy(mx, "-");
 	}
-	fprintf(v->out, "%-32s %7d %-15s %8llu %9.1f %6llu %8s %8s %8s %8s %8s %6llu\n",
-		clip(w->probe->name, 32, clipped, sizeof(clipped)), (int)w->pid, comm,
+	fprintf(v->out, "%-32s %7d %8llu %9.1f %6llu %8s %8s %8s %8s %8s %5s %5s %5s %6llu\n",
+		clip(w->probe->name, 32, clipped, sizeof(clipped)), (int)w->pid,
 		(unsigned long long)w->calls, w->rps, (unsigned long long)w->errors,
-		p50, p90, p99, p999, mx, (unsigned long long)w->lost);
+		p50, p90, p99, p999, mx,
+		pct(w->res.oncpu_ns, total, cpu, sizeof(cpu)),
+		pct(w->res.offcpu_ns, total, blk, sizeof(blk)),
+		pct(w->res.runq_ns, total, rq, sizeof(rq)), (unsigned long long)w->lost);
+}
+
+/* The processes of the rows, once each. */
+static void put_processes(struct view *v, const struct report *r)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct proc_info *p = r->rows[i].proc;
+		char cores[16], rss[16], pss[16];
+		bool seen = false;
+
+		if (!p)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = r->rows[j].proc == p;
+		if (seen)
+			continue;
+		if (!header) {
+			fprintf(v->out, "\n%7s %-16s %6s %9s %9s %7s\n", "PID", "COMM", "CORES", "RSS", "PSS",
+				"THREADS");
+			header = true;
+		}
+		if (p->has_cpu)
+			snprintf(cores, sizeof(cores), "%.2f", p->cpu_cores);
+		else
+			strcpy(cores, "-");
+		fmt_bytes(p->rss_bytes, rss, sizeof(rss));
+		if (p->has_pss)
+			fmt_bytes(p->pss_bytes, pss, sizeof(pss));
+		else
+			strcpy(pss, "-");
+		fprintf(v->out, "%7d %-16s %6s %9s %9s %7u%s\n", (int)p->pid, p->has_comm ? p->comm : "?",
+			cores, rss, pss, p->threads, p->exited ? "  (exited)" : "");
+	}
 }
 
 void view_show(struct view *v, const struct report *r)
@@ -72,22 +141,21 @@ void view_show(struct view *v, const struct report *r)
 	if (v->tty && !r->final)
 		fputs("\033[H\033[2J", v->out);  /* home, clear: redraw like top */
 	if (v->tty || r->final) {
-		fprintf(v->out, "inferlat %s  %s %.1fs  probes %zu  processes %zu\n\n", when,
-			r->final ? "whole run" : "window", r->span_s, v->nprobes, v->ntargets);
-		fprintf(v->out, "%-32s %7s %-15s %8s %9s %6s %8s %8s %8s %8s %8s %6s\n", "PROBE",
-			"PID", "COMM", "CALLS", "RPS", "ERR", "P50", "P90", "P99", "P99.9", "MAX", "LOST");
+		fprintf(v->out, "inferlat %s  %s %.1fs  probes %zu\n\n", when,
+			r->final ? "whole run" : "window", r->span_s, v->nprobes);
+		put_header(v, NULL);
 		for (size_t i = 0; i < r->n; i++)
 			put_row(v, &r->rows[i]);
+		if (!r->final)
+			put_processes(v, r);
 	} else {
 		/* not a terminal: one line per probe and process, prefixed with the time */
 		if (!v->header_done) {
-			fprintf(v->out, "%-8s %-32s %7s %-15s %8s %9s %6s %8s %8s %8s %8s %8s %6s\n", "TIME",
-				"PROBE", "PID", "COMM", "CALLS", "RPS", "ERR", "P50", "P90", "P99", "P99.9",
-				"MAX", "LOST");
+			put_header(v, "TIME");
 			v->header_done = true;
 		}
 		for (size_t i = 0; i < r->n; i++) {
-			fprintf(v->out, "%s ", when);
+			fprintf(v->out, "%-8s ", when);
 			put_row(v, &r->rows[i]);
 		}
 	}

@@ -2,15 +2,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "procfs.h"
 #include "window.h"
 
 struct series {               /* one probe in one process */
 	pid_t pid;
-	char comm[64];
-	bool has_comm;
+	struct proc_info *proc;
 	struct hist win, run;
 	uint64_t win_errors, run_errors;
+	struct res_sum win_res, run_res;
+	uint64_t win_unsplit, run_unsplit;
 };
 
 struct probe_agg {
@@ -48,11 +48,13 @@ struct row *report_add(struct report *r)
 	return &r->rows[r->n++];
 }
 
-int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k, double now)
+int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k,
+	     struct proctab *procs, double now)
 {
 	memset(a, 0, sizeof(*a));
 	a->ps = ps;
 	a->k = k;
+	a->procs = procs;
 	a->win_start = a->run_start = now;
 	a->probes = calloc(ps->n ? ps->n : 1, sizeof(*a->probes));
 	if (!a->probes)
@@ -77,7 +79,7 @@ void agg_free(struct aggregator *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static struct series *series_get(struct probe_agg *pa, pid_t pid)
+static struct series *series_get(struct aggregator *a, struct probe_agg *pa, pid_t pid, double now)
 {
 	struct series *s;
 
@@ -99,23 +101,46 @@ static struct series *series_get(struct probe_agg *pa, pid_t pid)
 	s->pid = pid;
 	hist_reset(&s->win);
 	hist_reset(&s->run);
-	s->has_comm = !procfs_comm(pid, s->comm, sizeof(s->comm));
+	s->proc = proctab_get(a->procs, pid, now);
+	if (!s->proc) {
+		free(s);
+		return NULL;
+	}
 	pa->s[pa->n++] = s;
 	return s;
 }
 
-int agg_add(struct aggregator *a, const struct call_event *e)
+static void res_add(struct res_sum *d, const struct res_sum *s)
 {
+	d->oncpu_ns += s->oncpu_ns;
+	d->offcpu_ns += s->offcpu_ns;
+	d->runq_ns += s->runq_ns;
+	d->minflt += s->minflt;
+	d->majflt += s->majflt;
+	d->nvcsw += s->nvcsw;
+	d->nivcsw += s->nivcsw;
+}
+
+int agg_add(struct aggregator *a, const struct call_event *e, double now)
+{
+	struct res_sum r = {
+		.oncpu_ns = e->res.oncpu_ns, .offcpu_ns = e->res.offcpu_ns, .runq_ns = e->res.runq_ns,
+		.minflt = e->res.minflt, .majflt = e->res.majflt,
+		.nvcsw = e->res.nvcsw, .nivcsw = e->res.nivcsw,
+	};
 	struct series *s;
 
 	if (e->probe_id >= a->ps->n)
 		return -EINVAL;
-	s = series_get(&a->probes[e->probe_id], (pid_t)e->pid);
+	s = series_get(a, &a->probes[e->probe_id], (pid_t)e->pid, now);
 	if (!s)
 		return -ENOMEM;
 	hist_add(&s->win, e->duration_ns);
 	if (e->flags & INFERLAT_CALL_ERROR)
 		s->win_errors++;
+	res_add(&s->win_res, &r);
+	if (e->flags & INFERLAT_CALL_NO_SPLIT)
+		s->win_unsplit++;
 	return 0;
 }
 
@@ -131,13 +156,16 @@ void agg_latency(const struct hist *h, struct latency *lat)
 }
 
 static void fill_row(struct row *r, const struct probe *p, const struct series *s,
-		     const struct hist *h, uint64_t errors, double span)
+		     const struct hist *h, uint64_t errors, const struct res_sum *res, double span)
 {
 	r->probe = p;
 	if (s) {
 		r->pid = s->pid;
-		r->comm = s->has_comm ? s->comm : NULL;
+		r->proc = s->proc;
+		r->comm = s->proc->has_comm ? s->proc->comm : NULL;
 	}
+	if (res)
+		r->res = *res;
 	r->calls = h ? h->count : 0;
 	r->errors = errors;
 	r->rps = span > 0 ? (double)r->calls / span : 0;
@@ -164,6 +192,14 @@ static int kernel_window(struct aggregator *a, uint32_t id, struct probe_stats *
 	d->rb_drops = cur.rb_drops - pa->kprev.rb_drops;
 	d->depth_drops = cur.depth_drops - pa->kprev.depth_drops;
 	d->state_drops = cur.state_drops - pa->kprev.state_drops;
+	d->oncpu_ns = cur.oncpu_ns - pa->kprev.oncpu_ns;
+	d->offcpu_ns = cur.offcpu_ns - pa->kprev.offcpu_ns;
+	d->runq_ns = cur.runq_ns - pa->kprev.runq_ns;
+	d->minflt = cur.minflt - pa->kprev.minflt;
+	d->majflt = cur.majflt - pa->kprev.majflt;
+	d->nvcsw = cur.nvcsw - pa->kprev.nvcsw;
+	d->nivcsw = cur.nivcsw - pa->kprev.nivcsw;
+	d->unsplit = cur.unsplit - pa->kprev.unsplit;
 	pa->kprev = cur;
 	if (!d->calls)
 		return 0;
@@ -216,30 +252,50 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 
 		s->win = pa->kwin;
 		s->win_errors = d.errors;
+		s->win_res = (struct res_sum){
+			.oncpu_ns = d.oncpu_ns, .offcpu_ns = d.offcpu_ns, .runq_ns = d.runq_ns,
+			.minflt = d.minflt, .majflt = d.majflt, .nvcsw = d.nvcsw, .nivcsw = d.nivcsw,
+		};
+		s->win_unsplit = d.unsplit;
 	}
 	if (!pa->n) {
 		struct row *row = report_add(r);
 
 		if (!row)
 			return -ENOMEM;
-		fill_row(row, p, NULL, NULL, 0, span);
+		fill_row(row, p, NULL, NULL, 0, NULL, span);
+		/* not called yet: with a single target, still say whose it is */
+		if (a->procs->n == 1 && !a->procs->v[0]->dropped) {
+			row->proc = a->procs->v[0];
+			row->pid = row->proc->pid;
+			row->comm = row->proc->has_comm ? row->proc->comm : NULL;
+		}
 		row->lost = d.rb_drops;
 		row->untimed = d.depth_drops + d.state_drops;
 	}
 	for (size_t i = 0; i < pa->n; i++) {
 		struct series *s = pa->s[i];
-		struct row *row = report_add(r);
+		struct row *row;
 
-		if (!row)
-			return -ENOMEM;
-		fill_row(row, p, s, &s->win, s->win_errors, span);
-		row->lost = d.rb_drops;
-		row->untimed = d.depth_drops + d.state_drops;
-		row->from_kernel = d.rb_drops && active <= 1;
+		/* a process whose exit was reported has no more windows */
+		if (!s->proc->dropped) {
+			row = report_add(r);
+			if (!row)
+				return -ENOMEM;
+			fill_row(row, p, s, &s->win, s->win_errors, &s->win_res, span);
+			row->unsplit = s->win_unsplit;
+			row->lost = d.rb_drops;
+			row->untimed = d.depth_drops + d.state_drops;
+			row->from_kernel = d.rb_drops && active <= 1;
+		}
 		hist_merge(&s->run, &s->win);
 		s->run_errors += s->win_errors;
+		res_add(&s->run_res, &s->win_res);
+		s->run_unsplit += s->win_unsplit;
+		s->win_unsplit = 0;
 		hist_reset(&s->win);
 		s->win_errors = 0;
+		memset(&s->win_res, 0, sizeof(s->win_res));
 	}
 	return 0;
 }
@@ -254,7 +310,7 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 
 		if (!row)
 			return -ENOMEM;
-		fill_row(row, p, NULL, NULL, 0, span);
+		fill_row(row, p, NULL, NULL, 0, NULL, span);
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
 		return 0;
@@ -265,7 +321,8 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 
 		if (!row)
 			return -ENOMEM;
-		fill_row(row, p, s, &s->run, s->run_errors, span);
+		fill_row(row, p, s, &s->run, s->run_errors, &s->run_res, span);
+		row->unsplit = s->run_unsplit;
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
 		row->from_kernel = pa->run_lost > 0;
@@ -282,8 +339,13 @@ int agg_report(struct aggregator *a, double now, double wall, bool final, struct
 	r->final = final;
 	if (!final) {
 		r->span_s = now - a->win_start;
+		proctab_window(a->procs, now);
 		for (uint32_t id = 0; id < a->ps->n && !err; id++)
 			err = window_rows(a, id, r->span_s, r);
+		/* an exit is reported in one window, then the process is dropped */
+		for (size_t i = 0; i < a->procs->n; i++)
+			if (a->procs->v[i]->exited)
+				a->procs->v[i]->dropped = true;
 		a->win_start = now;
 	} else {
 		r->span_s = now - a->run_start;

@@ -11,6 +11,7 @@
 
 #include "hist.h"
 #include "kstats.h"
+#include "procstat.h"
 #include "report.h"
 
 struct series;
@@ -18,14 +19,16 @@ struct series;
 struct aggregator {
 	const struct probe_set *ps;
 	struct kstats *k;
+	struct proctab *procs;      /* processes seen in events */
 	struct probe_agg *probes;   /* one per probe id */
 	double win_start, run_start;   /* CLOCK_MONOTONIC seconds */
 };
 
-int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k, double now);
+int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k,
+	     struct proctab *procs, double now);
 void agg_free(struct aggregator *a);
-/* One call event from the ring buffer. */
-int agg_add(struct aggregator *a, const struct call_event *e);
+/* One call event from the ring buffer; now is CLOCK_MONOTONIC. */
+int agg_add(struct aggregator *a, const struct call_event *e, double now);
 /* Close the window at now (monotonic) / wall (Unix), filling r. final: the
  * whole run instead of the last window. */
 int agg_report(struct aggregator *a, double now, double wall, bool final, struct report *r);

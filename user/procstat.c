@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "procfs.h"
+#include "procstat.h"
+
+int proctab_init(struct proctab *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->clk_tck = sysconf(_SC_CLK_TCK);
+	t->page_size = sysconf(_SC_PAGESIZE);
+	return t->clk_tck > 0 && t->page_size > 0 ? 0 : -EINVAL;
+}
+
+void proctab_free(struct proctab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+int procstat_parse_stat(const char *line, char *state, uint64_t *ticks, unsigned *threads,
+			uint64_t *rss_pages)
+{
+	unsigned long long utime, stime, rss;
+	unsigned nthreads;
+	const char *p;
+
+	/* comm may hold spaces and ')': the fields follow the last ')' */
+	p = strrchr(line, ')');
+	if (!p)
+		return -EINVAL;
+	/* fields 3 (state) .. 24 (rss) */
+	if (sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %u %*d %*u %*u %llu",
+		   state, &utime, &stime, &nthreads, &rss) != 5)
+		return -EINVAL;
+	*ticks = utime + stime;
+	*threads = nthreads;
+	*rss_pages = rss;
+	return 0;
+}
+
+static int read_small(const char *path, char *buf, size_t sz)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sz - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* -ESRCH when the process is gone (or a zombie). */
+static int sample(struct proctab *t, struct proc_info *p, double now)
+{
+	char path[64], buf[1024], state;
+	uint64_t ticks, rss_pages;
+	unsigned threads;
+	char *pss;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+	if (read_small(path, buf, sizeof(buf)))
+		return -ESRCH;
+	if (procstat_parse_stat(buf, &state, &ticks, &threads, &rss_pages))
+		return -EINVAL;
+	if (state == 'Z' || state == 'X')
+		return -ESRCH;
+	if (p->sampled && now > p->t_prev) {
+		p->cpu_cores = (double)(ticks - p->ticks_prev) / (double)t->clk_tck / (now - p->t_prev);
+		p->has_cpu = true;
+	}
+	if (!p->sampled)
+		p->ticks_first = ticks;
+	p->cpu_s = (double)(ticks - p->ticks_first) / (double)t->clk_tck;
+	p->ticks_prev = ticks;
+	p->t_prev = now;
+	p->sampled = true;
+	p->threads = threads;
+	p->rss_bytes = rss_pages * (uint64_t)t->page_size;
+	/* PSS: resident memory with shared pages divided among their users */
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)p->pid);
+	p->has_pss = false;
+	if (!read_small(path, buf, sizeof(buf)) && (pss = strstr(buf, "\nPss:"))) {
+		unsigned long long kb;
+
+		if (sscanf(pss + 5, "%llu", &kb) == 1) {
+			p->pss_bytes = kb * 1024;
+			p->has_pss = true;
+		}
+	}
+	return 0;
+}
+
+struct proc_info *proctab_get(struct proctab *t, pid_t pid, double now)
+{
+	struct proc_info *p;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i]->pid == pid)
+			return t->v[i];
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 16;
+		struct proc_info **nv = realloc(t->v, nc * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		t->v = nv;
+		t->cap = nc;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->has_comm = !procfs_comm(pid, p->comm, sizeof(p->comm));
+	if (sample(t, p, now))
+		p->exited = true;   /* already gone: its calls are reported once */
+	t->v[t->n++] = p;
+	return p;
+}
+
+void proctab_window(struct proctab *t, double now)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct proc_info *p = t->v[i];
+
+		if (p->exited)
+			continue;
+		if (sample(t, p, now)) {
+			/* the figures stay those of the last sample before the exit */
+			p->exited = true;
+			p->has_cpu = false;
+		}
+	}
+}
