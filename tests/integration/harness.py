@@ -66,10 +66,14 @@ class Fixture:
             for line in f:
                 if line.startswith("#"):
                     continue
-                tid, depth, start, end, cpu, ret = line.split()
-                recs.append({"tid": int(tid), "depth": int(depth), "start_ns": int(start),
-                             "end_ns": int(end), "dur_ns": int(end) - int(start),
-                             "cpu_ns": int(cpu), "ret": int(ret)})
+                tid, depth, start, end, cpu, ret, sleep, minflt, majflt, nvcsw, nivcsw, blocked = \
+                    map(int, line.split())
+                recs.append({"tid": tid, "depth": depth, "start_ns": start, "end_ns": end,
+                             "dur_ns": end - start, "cpu_ns": cpu, "ret": ret, "sleep_ns": sleep,
+                             "minflt": minflt, "majflt": majflt, "nvcsw": nvcsw, "nivcsw": nivcsw,
+                             "blocked_ns": blocked,
+                             # neither running (its CPU clock) nor asleep: waiting for a CPU
+                             "waited_ns": max(0, end - start - cpu - blocked)})
         return recs
 
     def kill(self):
@@ -185,6 +189,15 @@ def match_calls(events, records, fixture_depth=lambda d: d):
             rs = sorted(by_key.get((tid, fixture_depth(depth)), []), key=lambda r: r["start_ns"])
             pairs.append((es, rs))
     return pairs
+
+
+def truth_ns(event, record):
+    """The fixture's duration of a call, plus any wait for a CPU at the probe's
+    own kernel transitions (entry trap, return trampoline): part of the call as
+    a caller sees it, invisible to the fixture's in-body clock. inferlat's
+    run-queue time (the kernel's run delay over its window) less the waiting the
+    fixture saw inside its own bracket is that wait."""
+    return record["dur_ns"] + max(0, event.get("runq_ns", 0) - record["waited_ns"])
 
 
 def bpf_progs():

@@ -6,7 +6,7 @@ import signal
 import time
 
 from harness import (INFERLAT, LIBINFER, SERVER, Fixture, Inferlat, bpf_links, bpf_objects_of,
-                     bpf_progs, check, exact_quantile, match_calls, run)
+                     bpf_progs, check, exact_quantile, match_calls, run, truth_ns)
 
 
 def traced(wd, fixture_args, probe="libinfer.so:infer_run", extra=(), calls=True):
@@ -27,14 +27,17 @@ def traced(wd, fixture_args, probe="libinfer.so:infer_run", extra=(), calls=True
 
 
 def per_call_errors(events, records, **kw):
-    """(|inferlat - fixture| / fixture duration, within tolerance) for every call."""
+    """(|inferlat - fixture|, within max(2 us, 1%)) for every call but each
+    thread's first: the kernel sets up its uprobe state for a process at the
+    first hit (~0.3 ms here), inside that call (README, "How it measures")."""
     out = []
     for es, rs in match_calls(events, records, **kw):
         check(len(es) == len(rs), "calls per thread/depth differ: %d events, %d fixture records"
               % (len(es), len(rs)))
-        for e, r in zip(es, rs):
-            d = abs(e["duration_ns"] - r["dur_ns"])
-            out.append((d, d <= max(2000, 0.01 * r["dur_ns"])))
+        for e, r in list(zip(es, rs))[1:]:
+            t = truth_ns(e, r)
+            d = abs(e["duration_ns"] - t)
+            out.append((d, d <= max(2000, 0.01 * t)))
     return out
 
 
@@ -46,12 +49,12 @@ def overhead_note(il):
 def test_counts_and_per_call_durations(wd):
     # calls of a few ms: 1% of a call is more than this VM's usual stalls at
     # kernel transitions (see test_short_calls_unbiased for short ones)
-    fx, il = traced(wd, ["-n", 300, "-s", "lognormal:4000,0.3", "-b", "uniform:0,1000"], extra=["-v"])
+    fx, il = traced(wd, ["-n", 500, "-s", "lognormal:3000,0.3", "-b", "uniform:0,1000"], extra=["-v"])
     recs, events = fx.records(), il.calls()
-    check(len(recs) == 300, "fixture made %d calls" % len(recs))
-    check(len(events) == 300, "inferlat saw %d calls, fixture made 300" % len(events))
+    check(len(recs) == 500, "fixture made %d calls" % len(recs))
+    check(len(events) == 500, "inferlat saw %d calls, fixture made 500" % len(events))
     fin = il.final()
-    check(len(fin) == 1 and fin[0]["calls"] == 300, "final record: %s" % fin)
+    check(len(fin) == 1 and fin[0]["calls"] == 500, "final record: %s" % fin)
     check(fin[0]["lost"] == 0, "events lost: %s" % fin[0])
     errs = per_call_errors(events, recs)
     ok = sum(1 for _, good in errs if good)
@@ -71,10 +74,12 @@ def test_short_calls_unbiased(wd):
     check(len(events) == len(recs) == 1500, "%d events, %d records" % (len(events), len(recs)))
     signed = []
     for es, rs in match_calls(events, recs):
-        signed += [e["duration_ns"] - r["dur_ns"] for e, r in zip(es, rs)]
+        signed += [e["duration_ns"] - truth_ns(e, r) for e, r in zip(es, rs)]
     signed.sort()
     median = signed[len(signed) // 2]
-    check(abs(median) <= 1000, "median error %d ns: the probe overhead is not corrected" % median)
+    # uncorrected (or corrected twice), the median is off by the ~2 us overhead;
+    # the calibration itself varies by a few hundred ns with the machine's load
+    check(abs(median) <= 1500, "median error %d ns: the probe overhead is not corrected" % median)
     errs = per_call_errors(events, recs)
     ok = sum(1 for _, good in errs if good)
     check(ok >= 0.97 * len(errs), "only %d of %d short calls within max(2us, 1%%)" % (ok, len(errs)))
@@ -94,10 +99,15 @@ def test_raw_durations_keep_the_overhead(wd):
 
 
 def test_percentiles_match_exact(wd):
-    fx, il = traced(wd, ["-n", 1500, "-t", 2, "-s", "lognormal:1000,0.6"], calls=False)
-    durs = [r["dur_ns"] / 1e9 for r in fx.records()]
+    # dense enough at p99.9 that one call's few-us noise cannot move the exact
+    # quantile by a whole gap between neighbouring samples
+    fx, il = traced(wd, ["-n", 2000, "-t", 2, "-s", "lognormal:1000,0.4"])
+    durs = []
+    for es, rs in match_calls(il.calls(), fx.records()):
+        durs += [truth_ns(e, r) / 1e9 for e, r in zip(es, rs)]
+    check(len(durs) == 4000, "%d matched calls" % len(durs))
     fin = il.final()
-    check(len(fin) == 1 and fin[0]["calls"] == 3000, "final: %s" % fin)
+    check(len(fin) == 1 and fin[0]["calls"] == 4000, "final: %s" % fin)
     lat = fin[0]["latency_s"]
     notes = []
     for key, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)):

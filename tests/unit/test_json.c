@@ -50,10 +50,14 @@ static void test_invalid_utf8(void **state)
 static void test_record_shape(void **state)
 {
 	struct probe p = { .name = "libx.so:f\"n", .runtime = "llama.cpp" };
+	struct proc_info proc = { .pid = 42, .has_cpu = true, .cpu_cores = 1.5, .cpu_s = 3,
+				  .rss_bytes = 1048576, .threads = 4 };
 	struct row row = {
 		.probe = &p, .pid = 42, .comm = "srv", .calls = 3, .errors = 1, .rps = 3,
 		.has_latency = true, .lat = { .mean = 0.002, .min = 0.001, .p50 = 0.002, .p90 = 0.003,
 					      .p99 = 0.003, .p999 = 0.003, .max = 0.003 },
+		.res = { .oncpu_ns = 1500000, .offcpu_ns = 4500000, .minflt = 5, .majflt = 1, .nvcsw = 3 },
+		.unsplit = 1, .proc = &proc,
 	};
 	struct row empty = { .probe = &p };
 	struct report r = { .ts = 1795000000.25, .span_s = 1, .rows = &row, .n = 1 };
@@ -70,7 +74,15 @@ static void test_record_shape(void **state)
 				    "\"comm\": \"srv\", \"runtime\": \"llama.cpp\", \"probe\": \"libx.so:f\\\"n\", "
 				    "\"calls\": 3, \"rps\": 3, \"errors\": 1"));
 	assert_non_null(strstr(buf, "\"latency_s\": {\"mean\": 0.002, \"min\": 0.001, \"p50\": 0.002, "
-				    "\"p90\": 0.003, \"p99\": 0.003, \"p999\": 0.003, \"max\": 0.003}}\n"));
+				    "\"p90\": 0.003, \"p99\": 0.003, \"p999\": 0.003, \"max\": 0.003}, "
+				    "\"cpu_s\": 0.0015, \"offcpu_s\": 0.0045, \"runqueue_s\": 0, \"page_faults\": 6, "
+				    "\"major_page_faults\": 1, \"voluntary_switches\": 3, \"involuntary_switches\": 0, "
+				    "\"unsplit_calls\": 1, "
+				    /* means over the 2 calls with a split; faults over all 3 */
+				    "\"per_call\": {\"cpu_s\": 0.00075, \"offcpu_s\": 0.00225, \"runqueue_s\": 0, "
+				    "\"page_faults\": 2}, "
+				    "\"process\": {\"cpu_cores\": 1.5, \"cpu_s\": 3, \"rss_bytes\": 1048576, "
+				    "\"threads\": 4}}\n"));
 	/* the second line: no pid, comm or latency that nobody knows */
 	char *second = strchr(buf, '\n') + 1;
 

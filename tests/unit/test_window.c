@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "fake_kstats.h"
@@ -26,14 +27,20 @@ static void reset(void)
 /* A call as both sides see it: counted in the kernel, and (unless lost) an event. */
 static void call(struct aggregator *a, uint32_t id, pid_t pid, uint64_t ns, int err, int lost)
 {
+	/* a third on CPU, the rest blocked; one fault */
 	struct call_event e = { .probe_id = id, .pid = (uint32_t)pid, .tid = (uint32_t)pid,
-				.duration_ns = ns, .flags = err ? INFERLAT_CALL_ERROR : 0 };
+				.duration_ns = ns, .flags = err ? INFERLAT_CALL_ERROR : 0,
+				.res = { .oncpu_ns = ns / 3, .offcpu_ns = ns - ns / 3, .minflt = 1, .nvcsw = 1 } };
 
 	fake_kernel_call(id, ns, err);
+	fake_stats[id].oncpu_ns += e.res.oncpu_ns;
+	fake_stats[id].offcpu_ns += e.res.offcpu_ns;
+	fake_stats[id].minflt += 1;
+	fake_stats[id].nvcsw += 1;
 	if (lost)
 		fake_stats[id].rb_drops++;
 	else
-		assert_int_equal(agg_add(a, &e), 0);
+		assert_int_equal(agg_add(a, &e, 0), 0);
 }
 
 static const struct row *find(const struct report *r, uint32_t id, pid_t pid)
@@ -49,11 +56,13 @@ static void test_windows_and_run(void **state)
 	struct aggregator a;
 	struct report r = { 0 };
 	struct kstats k = { 0 };
+	struct proctab procs;
 	pid_t me = getpid();
 	const struct row *w;
 
 	reset();
-	assert_int_equal(agg_init(&a, &ps, &k, 100.0), 0);
+	assert_int_equal(proctab_init(&procs), 0);
+	assert_int_equal(agg_init(&a, &ps, &k, &procs, 100.0), 0);
 	for (int i = 1; i <= 10; i++)
 		call(&a, 0, me, (uint64_t)i * 1000000, i == 10, 0);
 	assert_int_equal(agg_report(&a, 102.0, 1e9, false, &r), 0);
@@ -66,8 +75,14 @@ static void test_windows_and_run(void **state)
 	assert_true(w->lat.mean > 0.0054999 && w->lat.mean < 0.0055001);
 	assert_false(w->from_kernel);
 	assert_non_null(w->comm);
-	/* probe b never called: one row, no process, no latency */
-	w = find(&r, 1, 0);
+	/* the split adds up per window, and the process is ours */
+	assert_int_equal(w->res.oncpu_ns + w->res.offcpu_ns, 55000000);
+	assert_int_equal(w->res.minflt, 10);
+	assert_non_null(w->proc);
+	assert_int_equal(w->proc->pid, me);
+	assert_true(w->proc->rss_bytes > 0);
+	/* probe b never called: one row, no latency; the only process is named */
+	w = find(&r, 1, me);
 	assert_non_null(w);
 	assert_int_equal(w->calls, 0);
 	assert_false(w->has_latency);
@@ -89,7 +104,9 @@ static void test_windows_and_run(void **state)
 	assert_int_equal(w->errors, 1);
 	assert_true(w->rps == 5.0);                 /* 15 calls over 3 s */
 	assert_true(w->lat.max == 0.020);
+	assert_int_equal(w->res.nvcsw, 15);
 	agg_free(&a);
+	proctab_free(&procs);
 	report_free(&r);
 }
 
@@ -99,11 +116,13 @@ static void test_lost_events_use_kernel(void **state)
 	struct aggregator a;
 	struct report r = { 0 };
 	struct kstats k = { 0 };
+	struct proctab procs;
 	pid_t me = getpid();
 	const struct row *w;
 
 	reset();
-	assert_int_equal(agg_init(&a, &ps, &k, 0), 0);
+	assert_int_equal(proctab_init(&procs), 0);
+	assert_int_equal(agg_init(&a, &ps, &k, &procs, 0), 0);
 	/* a baseline window so the kernel snapshot has history */
 	call(&a, 0, me, 1000000, 0, 0);
 	assert_int_equal(agg_report(&a, 1, 0, false, &r), 0);
@@ -122,7 +141,10 @@ static void test_lost_events_use_kernel(void **state)
 	w = find(&r, 0, me);
 	assert_int_equal(w->calls, 101);
 	assert_int_equal(w->lost, 50);
+	/* the lost window's split came from the kernel's sums too */
+	assert_int_equal(w->res.minflt, 101);
 	agg_free(&a);
+	proctab_free(&procs);
 	report_free(&r);
 }
 
@@ -132,11 +154,13 @@ static void test_per_process_rows(void **state)
 	struct aggregator a;
 	struct report r = { 0 };
 	struct kstats k = { 0 };
+	struct proctab procs;
 
 	reset();
-	assert_int_equal(agg_init(&a, &ps, &k, 0), 0);
+	assert_int_equal(proctab_init(&procs), 0);
+	assert_int_equal(agg_init(&a, &ps, &k, &procs, 0), 0);
 	for (int i = 0; i < 3; i++)
-		call(&a, 1, 1, 1000, 0, 0);
+		call(&a, 1, 1, 1000, 0, 0);   /* pid 1 is init: alive */
 	for (int i = 0; i < 4; i++)
 		call(&a, 1, getppid(), 1000, 0, 0);
 	assert_int_equal(agg_report(&a, 1, 0, false, &r), 0);
@@ -145,14 +169,47 @@ static void test_per_process_rows(void **state)
 	/* an event for an unknown probe is refused, not counted */
 	struct call_event bad = { .probe_id = 7 };
 
-	assert_int_equal(agg_add(&a, &bad), -22);
+	assert_int_equal(agg_add(&a, &bad, 0), -22);
 	agg_free(&a);
+	proctab_free(&procs);
+	report_free(&r);
+}
+
+/* A process seen only after it exited is reported once, then dropped. */
+static void test_exited_process_reported_once(void **state)
+{
+	struct aggregator a;
+	struct report r = { 0 };
+	struct kstats k = { 0 };
+	struct proctab procs;
+	pid_t gone;
+	int st;
+
+	reset();
+	gone = fork();
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, &st, 0);
+	assert_int_equal(proctab_init(&procs), 0);
+	assert_int_equal(agg_init(&a, &ps, &k, &procs, 0), 0);
+	call(&a, 0, gone, 1000000, 0, 0);
+	assert_int_equal(agg_report(&a, 1, 0, false, &r), 0);
+	assert_non_null(find(&r, 0, gone));
+	assert_true(find(&r, 0, gone)->proc->exited);
+	assert_int_equal(agg_report(&a, 2, 0, false, &r), 0);
+	assert_null(find(&r, 0, gone));
+	/* the whole run still counts its calls */
+	assert_int_equal(agg_report(&a, 2, 0, true, &r), 0);
+	assert_int_equal(find(&r, 0, gone)->calls, 1);
+	agg_free(&a);
+	proctab_free(&procs);
 	report_free(&r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exited_process_reported_once),
 		cmocka_unit_test(test_windows_and_run),
 		cmocka_unit_test(test_lost_events_use_kernel),
 		cmocka_unit_test(test_per_process_rows),
@@ -161,3 +218,4 @@ int main(void)
 	cmocka_set_message_output(CM_OUTPUT_TAP);
 	return cmocka_run_group_tests_name("window", tests, NULL, NULL);
 }
+
