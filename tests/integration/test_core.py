@@ -100,14 +100,15 @@ def test_raw_durations_keep_the_overhead(wd):
 
 def test_percentiles_match_exact(wd):
     # dense enough at p99.9 that one call's few-us noise cannot move the exact
-    # quantile by a whole gap between neighbouring samples
-    fx, il = traced(wd, ["-n", 2000, "-t", 2, "-s", "lognormal:1000,0.4"])
+    # quantile by a whole gap between neighbouring samples, and long enough
+    # that this VM's 40-60 us stalls at kernel transitions stay small
+    fx, il = traced(wd, ["-n", 1500, "-t", 2, "-s", "lognormal:4000,0.4"])
     durs = []
     for es, rs in match_calls(il.calls(), fx.records()):
         durs += [truth_ns(e, r) / 1e9 for e, r in zip(es, rs)]
-    check(len(durs) == 4000, "%d matched calls" % len(durs))
+    check(len(durs) == 3000, "%d matched calls" % len(durs))
     fin = il.final()
-    check(len(fin) == 1 and fin[0]["calls"] == 4000, "final: %s" % fin)
+    check(len(fin) == 1 and fin[0]["calls"] == 3000, "final: %s" % fin)
     lat = fin[0]["latency_s"]
     notes = []
     for key, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)):
