@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * inferlat: wiring only. options -> targets -> probes -> BPF session ->
- * events -> windows -> live view / JSON.
+ * events -> windows -> live view / JSON / Prometheus textfile.
  */
 #include <errno.h>
 #include <signal.h>
@@ -20,8 +20,10 @@
 #include "log.h"
 #include "privs.h"
 #include "procfs.h"
+#include "prom.h"
 #include "resolve.h"
 #include "targets.h"
+#include "textfile.h"
 #include "view.h"
 #include "window.h"
 
@@ -84,6 +86,31 @@ static void log_probes(const struct probe_set *ps)
 	}
 }
 
+/* The window just closed, into the textfile. A failed write is reported and
+ * counted by textfile_write and does not stop profiling. */
+static int export_textfile(struct prom_exporter *px, struct textfile *tf,
+			   const struct aggregator *agg, struct kstats *ks, const struct report *rep)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	err = prom_update(px, agg, ks, rep->span_s);
+	if (err)
+		return err;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -errno;
+	err = prom_write(px, f, rep->ts, tf->errors);
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (!err)
+		textfile_write(tf, buf, len);
+	free(buf);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -98,6 +125,8 @@ int main(int argc, char **argv)
 	struct resolve_opts ro = { 0 };
 	struct attach_opts ao = { 0 };
 	struct calibration calib = { 0 };
+	struct prom_exporter prom = { 0 };
+	struct textfile tf = { 0 };
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
 	int err, status = 0;
@@ -139,6 +168,13 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	if (opt.textfile_dir &&
+	    (err = textfile_init(&tf, opt.textfile_dir, opt.textfile_name ? opt.textfile_name : "inferlat.prom"))) {
+		log_err("--textfile-dir %s: %s (give node_exporter's --collector.textfile.directory)",
+			opt.textfile_dir, strerror(-err));
+		status = EXIT_USAGE;
+		goto out;
+	}
 
 	ao.follow_forks = opt.command || opt.nexes;
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
@@ -150,7 +186,10 @@ int main(int argc, char **argv)
 	start = mono_now();
 	if ((err = kstats_init(&ks, sess.stats_fd, sess.hists_fd)) ||
 	    (err = agg_init(&agg, &ps, &ks, start)) ||
-	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls))) {
+	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls)) ||
+	    (tf.path && (err = prom_init(&prom, &ps, &(struct prom_opts){ .labels = opt.labels,
+			.nlabels = opt.nlabels, .pid_label = opt.pid_label, .version = INFERLAT_VERSION },
+			tg.pids, tg.npids)))) {
 		log_err("cannot set up event processing: %s", strerror(-err));
 		status = 1;
 		goto out;
@@ -210,6 +249,11 @@ int main(int argc, char **argv)
 				status = 1;
 				break;
 			}
+			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
+				log_err("exporting window: %s", strerror(-err));
+				status = 1;
+				break;
+			}
 			next_window += opt.interval_s;
 			if (next_window < now)
 				next_window = now + opt.interval_s;
@@ -228,6 +272,10 @@ int main(int argc, char **argv)
 		if (!agg_report(&agg, now, wall_now(), false, &rep)) {
 			if (json)
 				json_write_report(json, &rep);
+			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
+				log_err("exporting the last window: %s", strerror(-err));
+				status = 1;
+			}
 		}
 		if (!agg_report(&agg, now, wall_now(), true, &rep)) {
 			if (!opt.quiet)
@@ -240,6 +288,8 @@ int main(int argc, char **argv)
 	}
 out:
 	events_close(&ev);
+	prom_free(&prom);
+	textfile_free(&tf);
 	agg_free(&agg);
 	kstats_free(&ks);
 	report_free(&rep);
