@@ -126,6 +126,7 @@ int main(int argc, char **argv)
 	struct attach_opts ao = { 0 };
 	struct calibration calib = { 0 };
 	struct prom_exporter prom = { 0 };
+	struct prom_opts po = { 0 };
 	struct textfile tf = { 0 };
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
@@ -175,6 +176,10 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	po.labels = opt.labels;
+	po.nlabels = opt.nlabels;
+	po.pid_label = opt.pid_label;
+	po.version = INFERLAT_VERSION;
 
 	ao.follow_forks = opt.command || opt.nexes;
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
@@ -187,9 +192,7 @@ int main(int argc, char **argv)
 	if ((err = kstats_init(&ks, sess.stats_fd, sess.hists_fd)) ||
 	    (err = agg_init(&agg, &ps, &ks, start)) ||
 	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls)) ||
-	    (tf.path && (err = prom_init(&prom, &ps, &(struct prom_opts){ .labels = opt.labels,
-			.nlabels = opt.nlabels, .pid_label = opt.pid_label, .version = INFERLAT_VERSION },
-			tg.pids, tg.npids)))) {
+	    (tf.path && (err = prom_init(&prom, &ps, &po, tg.pids, tg.npids)))) {
 		log_err("cannot set up event processing: %s", strerror(-err));
 		status = 1;
 		goto out;

@@ -14,7 +14,8 @@
  * of two: (m << (e - 7)) - 1 ns for e = 10..35 and m = 128, 152, 181, 215.
  * Each is the last nanosecond of a bucket of the internal histogram, so the
  * count at every bound is exact; neighbouring bounds are at most 1.191x
- * apart, so histogram_quantile's interpolation stays within ~10%.
+ * apart, so histogram_quantile's interpolation stays inside a bucket ~10%
+ * either way of its middle.
  */
 #ifndef INFERLAT_PROM_H
 #define INFERLAT_PROM_H

@@ -217,8 +217,9 @@ def failing_dir(wd, size_kb, break_it, mend_it, errno_text):
 
 def test_readonly_directory_keeps_old_file(wd):
     def ro(t):
-        r = t.ns("mount", "-o", "remount,ro", t.dir)
-        check(r.returncode == 0, r.stderr)
+        # EBUSY while inferlat has its temporary file open for writing
+        promstack.wait_for("remount read-only", lambda: t.ns("mount", "-o", "remount,ro", t.dir).returncode == 0,
+                           timeout=10, step=0.01)
 
     def rw(t):
         r = t.ns("mount", "-o", "remount,rw", t.dir)
