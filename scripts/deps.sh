@@ -11,6 +11,7 @@ PKGS=(
 	make gcc g++ clang llvm pkg-config zlib1g-dev libzstd-dev
 	libcmocka-dev                    # unit tests
 	python3                          # integration test driver (Debian's /usr/bin/python3)
+	python3-yaml systemd             # export tests: the DaemonSet example, systemd-analyze verify
 	util-linux libcap2-bin           # unshare, setpriv, capsh in tests
 	prometheus prometheus-node-exporter   # export tests: promtool, real scrape chain
 	bpftrace bpfcc-tools             # benchmark: the tools we compare against

@@ -20,6 +20,7 @@ int inferlat_calib_singlestep(void);
 
 #define CALIB_WARMUP 200
 #define CALIB_CALLS 1000
+#define CALIB_BARE_CALLS 200
 
 static int (*const calib_fn[CALIB_KINDS])(void) = {
 	[SITE_OPTIMIZED] = inferlat_calib_optimized,
@@ -60,16 +61,68 @@ static void pause_ns(long ns)
 	nanosleep(&ts, NULL);
 }
 
-static int measure(struct session *s, enum site_kind kind, uint32_t id, uint32_t *overhead,
-		   uint64_t *calls)
+static uint64_t mono_ns(void)
 {
-	struct probe_cfg cfg = { .flags = INFERLAT_CFG_NO_EVENT };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * n calls of fn spaced by a short sleep, as a served request's calls are (a
+ * tight loop keeps the trap path in cache and measures less than a real call
+ * pays), each timed by its caller; returns the median.
+ */
+static uint64_t timed_calls(int (*fn)(void), uint64_t *t, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t t0;
+
+		pause_ns(20000);
+		t0 = mono_ns();
+		fn();
+		t[i] = mono_ns() - t0;
+	}
+	qsort(t, (size_t)n, sizeof(*t), cmp_u64);
+	return t[n / 2];
+}
+
+static int drop_event(void *ctx, void *data, size_t size)
+{
+	return 0;
+}
+
+/* The calibration calls' events: nobody is to see them. Only they are in the
+ * buffer, as the real probes are attached after calibration. */
+static void drop_events(struct session *s)
+{
+	struct ring_buffer *rb = ring_buffer__new(s->events_fd, drop_event, NULL, NULL);
+
+	if (rb) {
+		ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+	}
+}
+
+static int measure(struct session *s, enum site_kind kind, uint32_t id, uint32_t *overhead,
+		   uint64_t *calls, uint32_t *hit_cost)
+{
+	/* with the ring-buffer event a real call sends: it is part of the per-hit cost */
+	struct probe_cfg cfg = { 0 };
 	size_t links_before = s->nlinks;
 	unsigned long offs[1];
 	__u64 cookies[1] = { id };
 	struct kstats ks = { 0 };
 	struct hist *h = NULL;
-	uint64_t *buckets = NULL, off = 0;
+	uint64_t *buckets = NULL, *t = NULL, off = 0, bare, probed;
 	uint32_t tgid = (uint32_t)getpid();
 	uint8_t one = 1;
 	char path[4096];
@@ -86,36 +139,28 @@ static int measure(struct session *s, enum site_kind kind, uint32_t id, uint32_t
 				   BPF_ANY);
 	if (err)
 		return err;
+	buckets = malloc(2 * INFERLAT_HIST_BUCKETS * sizeof(*buckets));
+	h = malloc(sizeof(*h));
+	t = malloc(CALIB_CALLS * sizeof(*t));
+	if (!buckets || !h || !t) {
+		err = -ENOMEM;
+		goto out;
+	}
+	bare = timed_calls(calib_fn[kind], t, CALIB_BARE_CALLS);
 	offs[0] = off;
 	err = session_attach_sites(s, path, (pid_t)tgid, offs, cookies, 1);
 	if (err)
 		goto out;
-	buckets = malloc(2 * INFERLAT_HIST_BUCKETS * sizeof(*buckets));
-	h = malloc(sizeof(*h));
-	if (!buckets || !h) {
-		err = -ENOMEM;
-		goto out;
-	}
 	err = kstats_init(&ks, s->stats_fd, s->hists_fd);
 	if (err)
 		goto out;
-	/*
-	 * Calls spaced by a short sleep, as a served request's calls are: a
-	 * tight loop keeps the trap path in cache and measures less than a
-	 * real call pays. The first ones (first hit, cold caches, the optimized
-	 * site being rewritten) are left out.
-	 */
-	for (int i = 0; i < CALIB_WARMUP; i++) {
-		calib_fn[kind]();
-		pause_ns(20000);
-	}
+	/* the first calls (first hit, cold caches, the optimized site being
+	 * rewritten) are left out */
+	timed_calls(calib_fn[kind], t, CALIB_WARMUP);
 	err = kstats_read_hist(&ks, id, buckets + INFERLAT_HIST_BUCKETS);
 	if (err)
 		goto out;
-	for (int i = 0; i < CALIB_CALLS; i++) {
-		calib_fn[kind]();
-		pause_ns(20000);
-	}
+	probed = timed_calls(calib_fn[kind], t, CALIB_CALLS);
 	err = kstats_read_hist(&ks, id, buckets);
 	if (err)
 		goto out;
@@ -126,16 +171,23 @@ static int measure(struct session *s, enum site_kind kind, uint32_t id, uint32_t
 		err = -EIO;   /* the probes did not fire */
 		goto out;
 	}
+	if (probed <= bare) {
+		err = -EIO;   /* the probes cost nothing: they did not fire */
+		goto out;
+	}
 	*overhead = (uint32_t)hist_quantile_ns(h, 0.5);
 	*calls = h->count;
+	*hit_cost = (uint32_t)(probed - bare);
 out:
 	/* the calibration links are the last ones added */
 	while (s->nlinks > links_before)
 		bpf_link__destroy(s->links[--s->nlinks]);
+	drop_events(s);
 	bpf_map__delete_elem(s->skel->maps.traced_tgids, &tgid, sizeof(tgid), 0);
 	kstats_free(&ks);
 	free(buckets);
 	free(h);
+	free(t);
 	return err;
 }
 
@@ -149,7 +201,8 @@ int calibrate(struct session *s, struct probe_set *ps, struct calibration *out)
 
 		if (out->measured[k])
 			continue;
-		err = measure(s, k, (uint32_t)ps->n + (uint32_t)k, &out->overhead_ns[k], &out->calls[k]);
+		err = measure(s, k, (uint32_t)ps->n + (uint32_t)k, &out->overhead_ns[k], &out->calls[k],
+			      &out->hit_cost_ns[k]);
 		if (err) {
 			log_err("cannot measure the probe overhead (%s site): %s; --raw-durations skips it",
 				site_kind_name(k), strerror(-err));
@@ -157,8 +210,8 @@ int calibrate(struct session *s, struct probe_set *ps, struct calibration *out)
 		}
 		out->measured[k] = true;
 		log_info("probe overhead at %s sites: %u ns per call (median of %llu calls), "
-			 "subtracted from every duration", site_kind_name(k), out->overhead_ns[k],
-			 (unsigned long long)out->calls[k]);
+			 "subtracted from every duration; %u ns per hit to the caller", site_kind_name(k),
+			 out->overhead_ns[k], (unsigned long long)out->calls[k], out->hit_cost_ns[k]);
 	}
 	for (size_t i = 0; i < ps->n; i++) {
 		struct probe *p = &ps->v[i];
@@ -175,6 +228,7 @@ int calibrate(struct session *s, struct probe_set *ps, struct calibration *out)
 			return err;
 		}
 		p->overhead_ns = cfg.adjust_ns;
+		p->hit_cost_ns = out->hit_cost_ns[p->site.kind];
 	}
 	return 0;
 }

@@ -9,6 +9,12 @@
  * (single-stepped site) that the function never spent. inferlat probes empty
  * functions of its own, one per site kind, through the same programs, and
  * takes the median duration as that kind's overhead.
+ *
+ * The same calls, timed by their caller with and without the probes, give
+ * what one hit costs the traced thread in all (entry trap, both BPF programs
+ * with the ring-buffer event, return trampoline): the per-hit cost the
+ * exporter multiplies by hits. Calls are spaced as a server's are; a tight
+ * loop competing with the event consumer pays more.
  */
 #ifndef INFERLAT_CALIBRATE_H
 #define INFERLAT_CALIBRATE_H
@@ -24,6 +30,7 @@ struct calibration {
 	bool measured[CALIB_KINDS];
 	uint32_t overhead_ns[CALIB_KINDS];
 	uint64_t calls[CALIB_KINDS];
+	uint32_t hit_cost_ns[CALIB_KINDS];   /* median call time probed minus bare */
 };
 
 /* Measure the kinds the probes use and set every probe's correction.

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cli.h"
 #include "inferlat.h"
+#include "textfile.h"
 
 const char *argp_program_version = "inferlat " INFERLAT_VERSION;
 const char *argp_program_bug_address = "<https://github.com/inferlat/inferlat/issues>";
@@ -27,6 +28,9 @@ static const char doc[] =
 "      calls returning a negative int count as errors; JSON on stdout\n"
 "  inferlat -e libfoo.so:0x1a2b30 -- ./server --port 8080\n"
 "      start a command; time the function at file offset 0x1a2b30\n"
+"  inferlat -x /usr/bin/server -e libllama.so:llama_decode -q \\\n"
+"           --textfile-dir /var/lib/prometheus/node-exporter --label model=llama-3-8b\n"
+"      a service: Prometheus metrics for node_exporter's textfile collector\n"
 "\v"
 "A probe SPEC is [LIB:]SYMBOL[+OFF] or LIB:0xOFFSET. LIB is a path or a library name as "
 "the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so). SYMBOL is "
@@ -41,6 +45,21 @@ static const char doc[] =
 "measures. inferlat measures that overhead at start on functions of its own and subtracts it "
 "in the kernel (-v shows it, JSON records carry it as overhead_s); --raw-durations keeps it.\n"
 "\n"
+"Prometheus (--textfile-dir): DIR/inferlat.prom is replaced atomically every window and once "
+"more at exit, with cumulative counters (never reset per window) and no timestamps. "
+"inferlat_call_duration_seconds is a histogram with 104 fixed bounds, four per power of two "
+"from 1.023 us to 57.7 s (le = 128, 152, 181 or 215 times 2^k ns, less 1 ns: the last "
+"nanosecond of an internal bucket, so every count is exact). Series are labelled probe, "
+"runtime, comm and the --label ones; pid only with --pid-label (one series per process). "
+"inferlat_call_errors_total exists for probes with -E. inferlat_probe_hit_cost_seconds is what "
+"one entry+return probe pair costs the traced thread, measured at start on inferlat's own "
+"functions called at a server's pace (timed by their caller with and without probes; a tight "
+"loop pays more; not with --raw-durations); "
+"inferlat_probe_overhead_seconds_total is hits times that cost, and inferlat_overhead_ratio "
+"the same per second of wall-clock time over the last window (0.01: 1% of one thread). "
+"A failed write (directory gone, read-only, full) keeps the previous file, is reported once "
+"on stderr and counted in inferlat_textfile_write_errors_total; profiling goes on.\n"
+"\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or input.";
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
@@ -53,6 +72,10 @@ enum {
 	OPT_RAW,
 	OPT_SITE,
 	OPT_USAGE,
+	OPT_TEXTFILE_DIR,
+	OPT_TEXTFILE_NAME,
+	OPT_LABEL,
+	OPT_PID_LABEL,
 };
 
 static const struct argp_option options[] = {
@@ -71,6 +94,14 @@ static const struct argp_option options[] = {
 	{ "quiet", 'q', NULL, 0, "no live view", 3 },
 	{ "verbose", 'v', NULL, 0, "resolution and attach details (chosen probe sites)", 3 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "event ring buffer size, a power of two (default 4 MiB)", 3 },
+	{ "textfile-dir", OPT_TEXTFILE_DIR, "DIR", 0, "write DIR/inferlat.prom for node_exporter's textfile "
+	  "collector, atomically, every window and at exit", 3 },
+	{ "textfile-name", OPT_TEXTFILE_NAME, "NAME", 0, "the file's name in DIR (default inferlat.prom; "
+	  "must end in .prom)", 3 },
+	{ "label", OPT_LABEL, "KEY=VALUE", 0, "static label on every exported series, e.g. model=llama-3-8b "
+	  "(repeatable)", 3 },
+	{ "pid-label", OPT_PID_LABEL, NULL, 0, "label exported series with the process id too "
+	  "(one series per process: mind the cardinality)", 3 },
 	{ NULL, 0, NULL, 0, "Measurement:", 4 },
 	{ "raw-durations", OPT_RAW, NULL, 0, "report durations as the probes see them, without subtracting "
 	  "the probe overhead measured at start", 4 },
@@ -226,6 +257,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (strcmp(arg, "auto"))
 			usage_fail("--site %s: expected auto or symbol", arg);
 		break;
+	case OPT_TEXTFILE_DIR:
+		o->textfile_dir = arg;
+		break;
+	case OPT_TEXTFILE_NAME:
+		if (!textfile_name_ok(arg))
+			usage_fail("--textfile-name %s: expected a file name ending in .prom "
+				   "(node_exporter reads only those), without '/'", arg);
+		o->textfile_name = arg;
+		break;
+	case OPT_LABEL:
+		o->labels = grow(o->labels, o->nlabels, sizeof(*o->labels));
+		if (prom_label_parse(arg, &o->labels[o->nlabels], err, sizeof(err)))
+			usage_fail("%s", err);
+		for (size_t i = 0; i < o->nlabels; i++)
+			if (!strcmp(o->labels[i].key, o->labels[o->nlabels].key))
+				usage_fail("--label %s: label '%s' given twice", arg, o->labels[i].key);
+		o->nlabels++;
+		break;
+	case OPT_PID_LABEL:
+		o->pid_label = true;
+		break;
 	case 'q':
 		o->quiet = true;
 		break;
@@ -245,6 +297,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_fail("no target: give -p PID, -x PATH or -- COMMAND");
 		if (!o->nspecs)
 			usage_fail("no probe: give -e [LIB:]SYMBOL");
+		if (!o->textfile_dir && (o->textfile_name || o->nlabels || o->pid_label))
+			usage_fail("--textfile-name, --label and --pid-label shape the Prometheus textfile: "
+				   "give --textfile-dir DIR too");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -287,5 +342,8 @@ void cli_free(struct options *o)
 		free(o->exes[i]);
 	free(o->exes);
 	free(o->pids);
+	for (size_t i = 0; i < o->nlabels; i++)
+		prom_label_free(&o->labels[i]);
+	free(o->labels);
 	memset(o, 0, sizeof(*o));
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "probespec.h"
+#include "prom.h"
 
 #define EXIT_USAGE 2
 
@@ -28,6 +29,11 @@ struct options {
 	bool raw_durations;       /* do not subtract the measured probe overhead */
 	bool site_at_symbol;      /* --site symbol: no probe-site choice */
 	char **command;           /* after --, NULL-terminated */
+	char *textfile_dir;       /* --textfile-dir: Prometheus textfile export */
+	char *textfile_name;      /* --textfile-name (default inferlat.prom) */
+	struct prom_label *labels;   /* --label KEY=VALUE */
+	size_t nlabels;
+	bool pid_label;           /* --pid-label */
 };
 
 /*

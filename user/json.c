@@ -5,80 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json.h"
+#include "utf8.h"
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
+static const char *json_esc(unsigned char c, char buf[8])
 {
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
 	}
-	/* overlong, surrogate or out of range */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
+	if (c < 0x20 || c == 0x7f) {
+		snprintf(buf, 8, "\\u%04x", c);
+		return buf;
+	}
+	return NULL;
 }
 
 void json_put_str(FILE *f, const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str;
-
 	fputc('"', f);
-	while (*s) {
-		size_t n;
-
-		switch (*s) {
-		case '"':
-			fputs("\\\"", f);
-			s++;
-			continue;
-		case '\\':
-			fputs("\\\\", f);
-			s++;
-			continue;
-		case '\n':
-			fputs("\\n", f);
-			s++;
-			continue;
-		case '\r':
-			fputs("\\r", f);
-			s++;
-			continue;
-		case '\t':
-			fputs("\\t", f);
-			s++;
-			continue;
-		}
-		if (*s < 0x20 || *s == 0x7f) {
-			fprintf(f, "\\u%04x", *s);
-			s++;
-			continue;
-		}
-		n = utf8_len(s);
-		if (!n) {
-			fputs("\\ufffd", f);
-			s++;
-			continue;
-		}
-		fwrite(s, 1, n, f);
-		s += n;
-	}
+	utf8_put_escaped(f, str, json_esc, "\\ufffd");
 	fputc('"', f);
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * inferlat: wiring only. options -> targets -> probes -> BPF session ->
- * events -> windows -> live view / JSON.
+ * events -> windows -> live view / JSON / Prometheus textfile.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,8 +21,10 @@
 #include "privs.h"
 #include "procfs.h"
 #include "procstat.h"
+#include "prom.h"
 #include "resolve.h"
 #include "targets.h"
+#include "textfile.h"
 #include "view.h"
 #include "window.h"
 
@@ -85,6 +87,31 @@ static void log_probes(const struct probe_set *ps)
 	}
 }
 
+/* The window just closed, into the textfile. A failed write is reported and
+ * counted by textfile_write and does not stop profiling. */
+static int export_textfile(struct prom_exporter *px, struct textfile *tf,
+			   const struct aggregator *agg, struct kstats *ks, const struct report *rep)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	err = prom_update(px, agg, ks, rep->span_s);
+	if (err)
+		return err;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -errno;
+	err = prom_write(px, f, rep->ts, tf->errors);
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (!err)
+		textfile_write(tf, buf, len);
+	free(buf);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -100,6 +127,9 @@ int main(int argc, char **argv)
 	struct resolve_opts ro = { 0 };
 	struct attach_opts ao = { 0 };
 	struct calibration calib = { 0 };
+	struct prom_exporter prom = { 0 };
+	struct prom_opts po = { 0 };
+	struct textfile tf = { 0 };
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
 	int err, status = 0;
@@ -141,6 +171,17 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	if (opt.textfile_dir &&
+	    (err = textfile_init(&tf, opt.textfile_dir, opt.textfile_name ? opt.textfile_name : "inferlat.prom"))) {
+		log_err("--textfile-dir %s: %s (give node_exporter's --collector.textfile.directory)",
+			opt.textfile_dir, strerror(-err));
+		status = EXIT_USAGE;
+		goto out;
+	}
+	po.labels = opt.labels;
+	po.nlabels = opt.nlabels;
+	po.pid_label = opt.pid_label;
+	po.version = INFERLAT_VERSION;
 
 	ao.follow_forks = opt.command || opt.nexes;
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
@@ -153,7 +194,8 @@ int main(int argc, char **argv)
 	if ((err = kstats_init(&ks, sess.stats_fd, sess.hists_fd)) ||
 	    (err = proctab_init(&procs)) ||
 	    (err = agg_init(&agg, &ps, &ks, &procs, start)) ||
-	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls))) {
+	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls)) ||
+	    (tf.path && (err = prom_init(&prom, &ps, &po, tg.pids, tg.npids)))) {
 		log_err("cannot set up event processing: %s", strerror(-err));
 		status = 1;
 		goto out;
@@ -217,6 +259,11 @@ int main(int argc, char **argv)
 				status = 1;
 				break;
 			}
+			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
+				log_err("exporting window: %s", strerror(-err));
+				status = 1;
+				break;
+			}
 			next_window += opt.interval_s;
 			if (next_window < now)
 				next_window = now + opt.interval_s;
@@ -235,6 +282,10 @@ int main(int argc, char **argv)
 		if (!agg_report(&agg, now, wall_now(), false, &rep)) {
 			if (json)
 				json_write_report(json, &rep);
+			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
+				log_err("exporting the last window: %s", strerror(-err));
+				status = 1;
+			}
 		}
 		if (!agg_report(&agg, now, wall_now(), true, &rep)) {
 			if (!opt.quiet)
@@ -247,6 +298,8 @@ int main(int argc, char **argv)
 	}
 out:
 	events_close(&ev);
+	prom_free(&prom);
+	textfile_free(&tf);
 	agg_free(&agg);
 	proctab_free(&procs);
 	kstats_free(&ks);

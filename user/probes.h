@@ -39,6 +39,7 @@ struct probe {
 	uint32_t overhead_ns;    /* probe overhead subtracted from each duration */
 	pid_t *pids;             /* attach only for these processes; none: for all */
 	size_t npids;
+	uint32_t hit_cost_ns;    /* what one entry+return pair costs the caller; 0: not measured */
 };
 
 struct probe_set {

@@ -82,6 +82,7 @@ static int sample(struct proctab *t, struct proc_info *p, double now)
 	if (!p->sampled)
 		p->ticks_first = ticks;
 	p->cpu_s = (double)(ticks - p->ticks_first) / (double)t->clk_tck;
+	p->cpu_total_s = (double)ticks / (double)t->clk_tck;
 	p->ticks_prev = ticks;
 	p->t_prev = now;
 	p->sampled = true;

@@ -26,6 +26,7 @@ struct proc_info {
 	unsigned threads;
 	/* since first seen */
 	double cpu_s;
+	double cpu_total_s;      /* since the process started: what /proc/PID/stat says */
 	/* life */
 	bool exited;             /* gone: the next report shows it a last time */
 	bool dropped;            /* its exit was reported: no more rows (set by the reporter) */

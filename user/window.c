@@ -354,3 +354,25 @@ int agg_report(struct aggregator *a, double now, double wall, bool final, struct
 	}
 	return err;
 }
+
+int agg_foreach_run(const struct aggregator *a,
+		    int (*fn)(void *ctx, const struct agg_run_view *v), void *ctx)
+{
+	for (uint32_t id = 0; id < a->ps->n; id++) {
+		const struct probe_agg *pa = &a->probes[id];
+
+		for (size_t i = 0; i < pa->n; i++) {
+			const struct series *s = pa->s[i];
+			struct agg_run_view v = {
+				.probe_id = id, .pid = s->pid,
+				.comm = s->proc->has_comm ? s->proc->comm : NULL,
+				.run = &s->run, .errors = s->run_errors, .res = &s->run_res, .proc = s->proc,
+			};
+			int err = fn(ctx, &v);
+
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}

@@ -36,4 +36,20 @@ int agg_report(struct aggregator *a, double now, double wall, bool final, struct
 /* Fill a row's latency from a histogram (exact extremes when known). */
 void agg_latency(const struct hist *h, struct latency *lat);
 
+/* Whole-run figures of one probe in one process, up to the last closed
+ * window: for exporters that keep cumulative series of their own. */
+struct agg_run_view {
+	uint32_t probe_id;
+	pid_t pid;
+	const char *comm;           /* NULL when unknown */
+	const struct hist *run;
+	uint64_t errors;
+	const struct res_sum *res;  /* where the calls' time went, whole run */
+	const struct proc_info *proc;
+};
+
+/* Call fn for every (probe, process) series; returns fn's first non-zero. */
+int agg_foreach_run(const struct aggregator *a,
+		    int (*fn)(void *ctx, const struct agg_run_view *v), void *ctx);
+
 #endif

@@ -72,11 +72,28 @@ static void test_default_error_predicate(void **state)
 	cli_free(&o);
 }
 
+static void test_textfile_options(void **state)
+{
+	char *argv[] = { "inferlat", "-p", "1", "-e", "f", "--textfile-dir", "/var/lib/node", "--textfile-name",
+			 "m.prom", "--label", "model=llama", "--label", "service=chat", "--pid-label", NULL };
+	struct options o;
+
+	cli_parse((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, &o);
+	assert_string_equal(o.textfile_dir, "/var/lib/node");
+	assert_string_equal(o.textfile_name, "m.prom");
+	assert_int_equal(o.nlabels, 2);
+	assert_string_equal(o.labels[0].key, "model");
+	assert_string_equal(o.labels[1].value, "chat");
+	assert_true(o.pid_label);
+	cli_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_full_command_line),
+		cmocka_unit_test(test_textfile_options),
 		cmocka_unit_test(test_default_error_predicate),
 	};
 

@@ -1,0 +1,632 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "procfs.h"
+#include "prom.h"
+#include "utf8.h"
+
+struct prom_series {          /* one exported label set of the call metrics */
+	uint32_t probe_id;
+	char *comm;               /* NULL: unknown */
+	pid_t pid;                /* 0 unless --pid-label */
+	uint64_t count, errors, sum_ns;
+	uint64_t cum[PROM_NBOUNDS];
+	struct res_sum res;
+};
+
+struct prom_seen {            /* one aggregator series: what was taken in */
+	uint32_t probe_id;
+	pid_t pid;
+	struct prom_series *to;
+	uint64_t count, errors, sum_ns;
+	uint64_t cum[PROM_NBOUNDS];
+	struct res_sum res;
+	bool live;
+};
+
+struct prom_proc {            /* a live target process, as of the last update */
+	pid_t pid;
+	char comm[64];
+	bool has_comm;
+	double cpu_total_s;
+	uint64_t rss_bytes;
+};
+
+/* Labels inferlat sets itself; --label may not take them. */
+static const char *const own_labels[] = { "probe", "runtime", "comm", "pid", "le", "version" };
+
+uint64_t prom_bound_ns(size_t i)
+{
+	static const uint64_t m[4] = { 128, 152, 181, 215 };  /* 128 * 2^(k/4), rounded */
+
+	return (m[i % 4] << (10 + i / 4 - INFERLAT_HIST_SUB_BITS)) - 1;
+}
+
+void prom_cumulative(const struct hist *h, uint64_t out[PROM_NBOUNDS])
+{
+	uint64_t cum = 0;
+	size_t k = 0;
+
+	for (uint32_t i = 0; i < INFERLAT_HIST_BUCKETS && k < PROM_NBOUNDS; i++) {
+		/* every bound is some bucket's last value: no bucket straddles one */
+		while (k < PROM_NBOUNDS && hist_bucket_hi(i) > prom_bound_ns(k))
+			out[k++] = cum;
+		cum += h->b[i];
+	}
+	while (k < PROM_NBOUNDS)
+		out[k++] = cum;
+}
+
+static const char *label_esc(unsigned char c, char buf[8])
+{
+	switch (c) {
+	case '\\':
+		return "\\\\";
+	case '"':
+		return "\\\"";
+	case '\n':
+		return "\\n";
+	}
+	return NULL;
+}
+
+void prom_put_label_value(FILE *f, const char *s)
+{
+	fputc('"', f);
+	utf8_put_escaped(f, s, label_esc, "\xef\xbf\xbd");   /* U+FFFD */
+	fputc('"', f);
+}
+
+static bool label_name_ok(const char *s, size_t n)
+{
+	if (!n || !(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+int prom_label_parse(const char *arg, struct prom_label *out, char *err, size_t errsz)
+{
+	const char *eq = strchr(arg, '=');
+	size_t klen = eq ? (size_t)(eq - arg) : 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!eq || !label_name_ok(arg, klen)) {
+		snprintf(err, errsz, "--label %s: expected KEY=VALUE with KEY a label name "
+			 "([a-zA-Z_][a-zA-Z0-9_]*), e.g. model=llama-3-8b", arg);
+		return -EINVAL;
+	}
+	if (klen >= 2 && arg[0] == '_' && arg[1] == '_') {
+		snprintf(err, errsz, "--label %s: names starting with __ are reserved by Prometheus", arg);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(own_labels) / sizeof(own_labels[0]); i++) {
+		if (strlen(own_labels[i]) == klen && !strncmp(arg, own_labels[i], klen)) {
+			snprintf(err, errsz, "--label %s: inferlat sets '%s' itself; choose another name",
+				 arg, own_labels[i]);
+			return -EINVAL;
+		}
+	}
+	if (!eq[1] || !utf8_valid(eq + 1)) {
+		snprintf(err, errsz, "--label %s: the value must be non-empty UTF-8", arg);
+		return -EINVAL;
+	}
+	out->key = strndup(arg, klen);
+	out->value = strdup(eq + 1);
+	if (!out->key || !out->value) {
+		prom_label_free(out);
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void prom_label_free(struct prom_label *l)
+{
+	free(l->key);
+	free(l->value);
+	memset(l, 0, sizeof(*l));
+}
+
+static bool same_comm(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static struct prom_series *series_get(struct prom_exporter *px, uint32_t id, const char *comm,
+				      pid_t pid)
+{
+	struct prom_series *s;
+
+	if (!px->o.pid_label)
+		pid = 0;
+	for (size_t i = 0; i < px->nseries; i++) {
+		s = px->series[i];
+		if (s->probe_id == id && s->pid == pid && same_comm(s->comm, comm))
+			return s;
+	}
+	if (px->nseries == px->capseries) {
+		size_t nc = px->capseries ? px->capseries * 2 : 8;
+		struct prom_series **nv = realloc(px->series, nc * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		px->series = nv;
+		px->capseries = nc;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->probe_id = id;
+	s->pid = pid;
+	if (comm && !(s->comm = strdup(comm))) {
+		free(s);
+		return NULL;
+	}
+	px->series[px->nseries++] = s;
+	return s;
+}
+
+int prom_init(struct prom_exporter *px, const struct probe_set *ps, const struct prom_opts *o,
+	      const pid_t *pids, size_t npids)
+{
+	memset(px, 0, sizeof(*px));
+	px->ps = ps;
+	px->o = *o;
+	px->probes = calloc(ps->n ? ps->n : 1, sizeof(*px->probes));
+	if (!px->probes)
+		return -ENOMEM;
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct probe *p = &ps->v[i];
+		const pid_t *v = p->npids ? p->pids : pids;
+		size_t n = p->npids ? p->npids : npids;
+
+		for (size_t j = 0; j < n; j++) {
+			char comm[64];
+
+			/* a process already gone has nothing to start at zero */
+			if (procfs_comm(v[j], comm, sizeof(comm)))
+				continue;
+			if (!series_get(px, p->id, comm, v[j]))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void prom_free(struct prom_exporter *px)
+{
+	for (size_t i = 0; i < px->nseries; i++) {
+		free(px->series[i]->comm);
+		free(px->series[i]);
+	}
+	free(px->series);
+	free(px->seen);
+	free(px->probes);
+	free(px->procs);
+	memset(px, 0, sizeof(*px));
+}
+
+static struct prom_seen *seen_get(struct prom_exporter *px, uint32_t id, pid_t pid)
+{
+	struct prom_seen *s;
+
+	for (size_t i = 0; i < px->nseen; i++)
+		if (px->seen[i].probe_id == id && px->seen[i].pid == pid)
+			return &px->seen[i];
+	if (px->nseen == px->capseen) {
+		size_t nc = px->capseen ? px->capseen * 2 : 8;
+		struct prom_seen *nv = realloc(px->seen, nc * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		px->seen = nv;
+		px->capseen = nc;
+	}
+	s = &px->seen[px->nseen++];
+	memset(s, 0, sizeof(*s));
+	s->probe_id = id;
+	s->pid = pid;
+	return s;
+}
+
+/* One aggregator series: add what it gained since the last update to its
+ * label set. */
+static int take_in(void *ctx, const struct agg_run_view *v)
+{
+	struct prom_exporter *px = ctx;
+	struct prom_seen *s = seen_get(px, v->probe_id, v->pid);
+	uint64_t cum[PROM_NBOUNDS];
+
+	if (!s)
+		return -ENOMEM;
+	if (!s->to && !(s->to = series_get(px, v->probe_id, v->comm, v->pid)))
+		return -ENOMEM;
+	if (v->run->count < s->count) {
+		/* a new series under a reused PID: it starts from zero */
+		memset(s->cum, 0, sizeof(s->cum));
+		memset(&s->res, 0, sizeof(s->res));
+		s->count = s->errors = s->sum_ns = 0;
+	}
+	prom_cumulative(v->run, cum);
+	for (size_t i = 0; i < PROM_NBOUNDS; i++) {
+		s->to->cum[i] += cum[i] - s->cum[i];
+		s->cum[i] = cum[i];
+	}
+	s->to->count += v->run->count - s->count;
+	s->to->sum_ns += v->run->sum_ns - s->sum_ns;
+	s->to->errors += v->errors - s->errors;
+	s->to->res.oncpu_ns += v->res->oncpu_ns - s->res.oncpu_ns;
+	s->to->res.offcpu_ns += v->res->offcpu_ns - s->res.offcpu_ns;
+	s->to->res.runq_ns += v->res->runq_ns - s->res.runq_ns;
+	s->to->res.minflt += v->res->minflt - s->res.minflt;
+	s->to->res.majflt += v->res->majflt - s->res.majflt;
+	s->to->res.nvcsw += v->res->nvcsw - s->res.nvcsw;
+	s->to->res.nivcsw += v->res->nivcsw - s->res.nivcsw;
+	s->res = *v->res;
+	s->count = v->run->count;
+	s->sum_ns = v->run->sum_ns;
+	s->errors = v->errors;
+	s->live = true;
+	return 0;
+}
+
+int prom_update(struct prom_exporter *px, const struct aggregator *a, struct kstats *k,
+		double span_s)
+{
+	double probe_s = 0;
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0; i < px->nseen; i++)
+		px->seen[i].live = false;
+	err = agg_foreach_run(a, take_in, px);
+	if (err)
+		return err;
+	/* series the aggregator dropped: their figures stay in their label set */
+	for (size_t i = 0; i < px->nseen; i++)
+		if (px->seen[i].live)
+			px->seen[n++] = px->seen[i];
+	px->nseen = n;
+
+	for (uint32_t id = 0; id < px->ps->n; id++) {
+		struct prom_probe *pp = &px->probes[id];
+		struct probe_stats st;
+
+		err = kstats_read(k, id, &st);
+		if (err)
+			return err;
+		probe_s += (double)(st.entries - pp->hits) * px->ps->v[id].hit_cost_ns / 1e9;
+		if (px->ps->v[id].hit_cost_ns)
+			px->has_ratio = true;
+		pp->hits = st.entries;
+		pp->lost = st.rb_drops;
+	}
+	px->overhead_ratio = span_s > 0 ? probe_s / span_s : 0;
+
+	/* the processes: gone ones (exit reported) are no longer exported */
+	px->nprocs = 0;
+	for (size_t i = 0; i < a->procs->n; i++) {
+		const struct proc_info *pi = a->procs->v[i];
+		struct prom_proc *pp;
+
+		if (pi->dropped || !pi->sampled)
+			continue;
+		if (px->nprocs == px->capprocs) {
+			size_t nc = px->capprocs ? px->capprocs * 2 : 8;
+			struct prom_proc *nv = realloc(px->procs, nc * sizeof(*nv));
+
+			if (!nv)
+				return -ENOMEM;
+			px->procs = nv;
+			px->capprocs = nc;
+		}
+		pp = &px->procs[px->nprocs++];
+		pp->pid = pi->pid;
+		snprintf(pp->comm, sizeof(pp->comm), "%s", pi->comm);
+		pp->has_comm = pi->has_comm;
+		pp->cpu_total_s = pi->cpu_total_s;
+		pp->rss_bytes = pi->rss_bytes;
+	}
+	return 0;
+}
+
+/* Nanoseconds as exact decimal seconds: "0.000001023", "57.713360895". */
+static void fmt_ns(char *buf, size_t sz, uint64_t ns)
+{
+	char frac[16];
+	int len;
+
+	len = snprintf(frac, sizeof(frac), "%09" PRIu64, ns % 1000000000u);
+	while (len > 0 && frac[len - 1] == '0')
+		frac[--len] = '\0';
+	snprintf(buf, sz, "%" PRIu64 "%s%s", ns / 1000000000u, len ? "." : "", frac);
+}
+
+static void put_ns(FILE *f, uint64_t ns)
+{
+	char buf[32];
+
+	fmt_ns(buf, sizeof(buf), ns);
+	fputs(buf, f);
+}
+
+static void put_double(FILE *f, double v)
+{
+	fprintf(f, "%.17g", isfinite(v) ? v : 0);
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label list being written: '{' before the first, '}' only if one was. */
+struct lbl {
+	FILE *f;
+	bool open;
+};
+
+static void lbl_add(struct lbl *l, const char *key, const char *value)
+{
+	fputc(l->open ? ',' : '{', l->f);
+	l->open = true;
+	fputs(key, l->f);
+	fputc('=', l->f);
+	prom_put_label_value(l->f, value);
+}
+
+static void lbl_end(struct lbl *l)
+{
+	if (l->open)
+		fputc('}', l->f);
+}
+
+/* probe, runtime, comm, pid, then the user's labels */
+static void put_labels(struct lbl *l, const struct prom_exporter *px, const struct probe *p,
+		       const struct prom_series *s)
+{
+	if (p) {
+		lbl_add(l, "probe", p->name);
+		if (p->runtime)
+			lbl_add(l, "runtime", p->runtime);
+	}
+	if (s && s->comm)
+		lbl_add(l, "comm", s->comm);
+	if (s && s->pid) {
+		char pid[16];
+
+		snprintf(pid, sizeof(pid), "%d", (int)s->pid);
+		lbl_add(l, "pid", pid);
+	}
+	for (size_t i = 0; i < px->o.nlabels; i++)
+		lbl_add(l, px->o.labels[i].key, px->o.labels[i].value);
+}
+
+static void put_sample(FILE *f, const struct prom_exporter *px, const char *name,
+		       const struct probe *p, const struct prom_series *s)
+{
+	struct lbl l = { f, false };
+
+	fputs(name, f);
+	put_labels(&l, px, p, s);
+	lbl_end(&l);
+	fputc(' ', f);
+}
+
+static void put_histograms(FILE *f, const struct prom_exporter *px)
+{
+	family(f, "inferlat_call_duration_seconds", "histogram",
+	       "Duration of calls of the probed function, entry to return, less the probe overhead "
+	       "measured at start.");
+	for (size_t i = 0; i < px->nseries; i++) {
+		const struct prom_series *s = px->series[i];
+		const struct probe *p = &px->ps->v[s->probe_id];
+
+		for (size_t b = 0; b <= PROM_NBOUNDS; b++) {
+			struct lbl l = { f, false };
+			char le[32];
+
+			if (b < PROM_NBOUNDS)
+				fmt_ns(le, sizeof(le), prom_bound_ns(b));
+			else
+				snprintf(le, sizeof(le), "+Inf");
+			fputs("inferlat_call_duration_seconds_bucket", f);
+			put_labels(&l, px, p, s);
+			lbl_add(&l, "le", le);
+			lbl_end(&l);
+			fprintf(f, " %" PRIu64 "\n", b < PROM_NBOUNDS ? s->cum[b] : s->count);
+		}
+		put_sample(f, px, "inferlat_call_duration_seconds_sum", p, s);
+		put_ns(f, s->sum_ns);
+		fputc('\n', f);
+		put_sample(f, px, "inferlat_call_duration_seconds_count", p, s);
+		fprintf(f, "%" PRIu64 "\n", s->count);
+	}
+}
+
+/* One counter per call label set, from a field of its sums. */
+static void put_call_counter(FILE *f, const struct prom_exporter *px, const char *name,
+			     const char *help, size_t off, bool ns)
+{
+	family(f, name, "counter", help);
+	for (size_t i = 0; i < px->nseries; i++) {
+		const struct prom_series *s = px->series[i];
+		uint64_t v = *(const uint64_t *)((const char *)&s->res + off);
+
+		put_sample(f, px, name, &px->ps->v[s->probe_id], s);
+		if (ns)
+			put_ns(f, v);
+		else
+			fprintf(f, "%" PRIu64, v);
+		fputc('\n', f);
+	}
+}
+
+static void put_resources(FILE *f, const struct prom_exporter *px)
+{
+	put_call_counter(f, px, "inferlat_call_cpu_seconds_total",
+			 "Time the calling thread ran inside calls (less the probe overhead).",
+			 offsetof(struct res_sum, oncpu_ns), true);
+	put_call_counter(f, px, "inferlat_call_offcpu_seconds_total",
+			 "Time the calling thread was blocked inside calls (sleep, I/O, locks, devices).",
+			 offsetof(struct res_sum, offcpu_ns), true);
+	put_call_counter(f, px, "inferlat_call_runqueue_seconds_total",
+			 "Time the calling thread was runnable but waiting for a CPU inside calls.",
+			 offsetof(struct res_sum, runq_ns), true);
+	family(f, "inferlat_call_page_faults_total", "counter",
+	       "Page faults (minor and major) of the calling thread inside calls.");
+	for (size_t i = 0; i < px->nseries; i++) {
+		const struct prom_series *s = px->series[i];
+
+		put_sample(f, px, "inferlat_call_page_faults_total", &px->ps->v[s->probe_id], s);
+		fprintf(f, "%" PRIu64 "\n", s->res.minflt + s->res.majflt);
+	}
+	put_call_counter(f, px, "inferlat_call_major_page_faults_total",
+			 "Major page faults (that read from disk) of the calling thread inside calls.",
+			 offsetof(struct res_sum, majflt), false);
+	put_call_counter(f, px, "inferlat_call_voluntary_context_switches_total",
+			 "Times the calling thread gave up its CPU (blocked) inside calls.",
+			 offsetof(struct res_sum, nvcsw), false);
+	put_call_counter(f, px, "inferlat_call_involuntary_context_switches_total",
+			 "Times the calling thread was preempted inside calls.",
+			 offsetof(struct res_sum, nivcsw), false);
+}
+
+/* A per-process sample: pid and comm, then the user's labels. */
+static void put_proc_sample(FILE *f, const struct prom_exporter *px, const char *name,
+			    const struct prom_proc *pp)
+{
+	struct lbl l = { f, false };
+	char pid[16];
+
+	fputs(name, f);
+	snprintf(pid, sizeof(pid), "%d", (int)pp->pid);
+	lbl_add(&l, "pid", pid);
+	if (pp->has_comm)
+		lbl_add(&l, "comm", pp->comm);
+	for (size_t i = 0; i < px->o.nlabels; i++)
+		lbl_add(&l, px->o.labels[i].key, px->o.labels[i].value);
+	lbl_end(&l);
+	fputc(' ', f);
+}
+
+/* The families are announced even with no live process: they are part of the
+ * schema dashboards and rules are written against. */
+static void put_processes(FILE *f, const struct prom_exporter *px)
+{
+	family(f, "inferlat_process_cpu_seconds_total", "counter",
+	       "CPU time of the traced process, all threads, since it started (/proc/PID/stat).");
+	for (size_t i = 0; i < px->nprocs; i++) {
+		put_proc_sample(f, px, "inferlat_process_cpu_seconds_total", &px->procs[i]);
+		put_double(f, px->procs[i].cpu_total_s);
+		fputc('\n', f);
+	}
+	family(f, "inferlat_process_resident_memory_bytes", "gauge",
+	       "Resident memory (RSS) of the traced process.");
+	for (size_t i = 0; i < px->nprocs; i++) {
+		put_proc_sample(f, px, "inferlat_process_resident_memory_bytes", &px->procs[i]);
+		fprintf(f, "%" PRIu64 "\n", px->procs[i].rss_bytes);
+	}
+}
+
+/* Per-hit cost, or hits times it (total), for probes whose cost was measured. */
+static void put_cost(FILE *f, const struct prom_exporter *px, const char *name, const char *type,
+		     const char *help, bool total)
+{
+	family(f, name, type, help);
+	for (size_t i = 0; i < px->ps->n; i++) {
+		uint64_t cost = px->ps->v[i].hit_cost_ns;
+
+		if (!cost)
+			continue;
+		put_sample(f, px, name, &px->ps->v[i], NULL);
+		put_ns(f, total ? px->probes[i].hits * cost : cost);
+		fputc('\n', f);
+	}
+}
+
+static void put_probe_metrics(FILE *f, const struct prom_exporter *px)
+{
+	bool any_err = false, any_cost = false;
+
+	for (size_t i = 0; i < px->ps->n; i++) {
+		any_err |= px->ps->v[i].err_kind != INFERLAT_ERR_NONE;
+		any_cost |= px->ps->v[i].hit_cost_ns != 0;
+	}
+	/* without -E a probe has no notion of error: no series, not zeros */
+	if (any_err) {
+		family(f, "inferlat_call_errors_total", "counter",
+		       "Calls whose return value matched the probe's error predicate (-E).");
+		for (size_t i = 0; i < px->nseries; i++) {
+			const struct prom_series *s = px->series[i];
+			const struct probe *p = &px->ps->v[s->probe_id];
+
+			if (p->err_kind == INFERLAT_ERR_NONE)
+				continue;
+			put_sample(f, px, "inferlat_call_errors_total", p, s);
+			fprintf(f, "%" PRIu64 "\n", s->errors);
+		}
+	}
+	family(f, "inferlat_probe_hits_total", "counter",
+	       "Times the probe's entry fired in traced threads, counted in the kernel.");
+	for (size_t i = 0; i < px->ps->n; i++) {
+		put_sample(f, px, "inferlat_probe_hits_total", &px->ps->v[i], NULL);
+		fprintf(f, "%" PRIu64 "\n", px->probes[i].hits);
+	}
+	if (!any_cost)
+		return;
+	put_cost(f, px, "inferlat_probe_hit_cost_seconds", "gauge",
+		 "Time one entry+return probe pair costs the traced thread, measured at start.", false);
+	put_cost(f, px, "inferlat_probe_overhead_seconds_total", "counter",
+		 "Estimated time traced threads spent in inferlat's probes: hits times the per-hit cost.", true);
+}
+
+int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t write_errors)
+{
+	struct lbl l = { f, false };
+	uint64_t lost = 0;
+
+	put_histograms(f, px);
+	put_resources(f, px);
+	put_processes(f, px);
+	put_probe_metrics(f, px);
+	if (px->has_ratio) {
+		family(f, "inferlat_overhead_ratio", "gauge",
+		       "Estimated probe time per second of wall-clock time over the last window "
+		       "(hits/s times the per-hit cost, all probes): 0.01 is 1% of one thread.");
+		put_sample(f, px, "inferlat_overhead_ratio", NULL, NULL);
+		put_double(f, px->overhead_ratio);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < px->ps->n; i++)
+		lost += px->probes[i].lost;
+	family(f, "inferlat_events_lost_total", "counter",
+	       "Call events the ring buffer dropped; counts and histograms of single-process probes stay complete.");
+	put_sample(f, px, "inferlat_events_lost_total", NULL, NULL);
+	fprintf(f, "%" PRIu64 "\n", lost);
+	family(f, "inferlat_textfile_write_errors_total", "counter",
+	       "Writes of this file that failed (the previous file was kept).");
+	put_sample(f, px, "inferlat_textfile_write_errors_total", NULL, NULL);
+	fprintf(f, "%" PRIu64 "\n", write_errors);
+	family(f, "inferlat_last_update_timestamp_seconds", "gauge",
+	       "Unix time at which inferlat wrote these figures.");
+	put_sample(f, px, "inferlat_last_update_timestamp_seconds", NULL, NULL);
+	fprintf(f, "%.3f\n", wall);
+	family(f, "inferlat_build_info", "gauge", "inferlat's version; always 1.");
+	fputs("inferlat_build_info", f);
+	put_labels(&l, px, NULL, NULL);
+	lbl_add(&l, "version", px->o.version ? px->o.version : "unknown");
+	lbl_end(&l);
+	fputs(" 1\n", f);
+	if (fflush(f) || ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
+}
