@@ -19,6 +19,9 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-func
             -D_GNU_SOURCE -DINFERLAT_VERSION='"$(VERSION)"' \
             -Iinclude -I$(OUTPUT) $(DEPS_CFLAGS)
 LDLIBS   += $(DEPS_LIBS) -lz -lm -lstdc++
+# for builds with other instrumentation (the sanitizer build of make test)
+CFLAGS   += $(EXTRA_CFLAGS)
+LDFLAGS  += $(EXTRA_LDFLAGS)
 # clang's own system headers come after the BPF target's, as in libbpf-bootstrap
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
@@ -39,7 +42,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check-libbpf test unit integration demo install clean help fixtures
+.PHONY: all deps check-libbpf test unit unit-bins sanitize sanitize-build integration demo install clean help fixtures
 
 all: $(OUTPUT)/inferlat
 
@@ -49,6 +52,7 @@ help:
 	@echo '  deps         install Debian packages the project needs (root; idempotent)'
 	@echo '  test         deps + build + unit and integration tests; ends with "N passed, N failed"'
 	@echo '  unit         unit tests only (no privileges)'
+	@echo '  sanitize     unit tests built with ASan+UBSan (build/sanitize/)'
 	@echo '  integration  integration tests only (root, BPF)'
 	@echo '  demo         deps + build + profile the bundled fixture live for a few seconds'
 	@echo '  install      install inferlat and its man page under PREFIX ($(PREFIX))'

@@ -5,6 +5,10 @@
 set -u
 cd "$(dirname "$0")/.."
 
+# sanitizer builds stop at the first report and say where
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
 passed=0
 failed=0
 failures=()
@@ -59,7 +63,7 @@ while [ $# -gt 0 ]; do
 		fi
 		;;
 	*)
-		[ "$mode" = unit ] && run_one "$(basename "$1")" "$1"
+		[ "$mode" = unit ] && run_one "$(basename "$(dirname "$(dirname "$1")")")/$(basename "$1")" "$1"
 		;;
 	esac
 	shift

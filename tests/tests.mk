@@ -34,12 +34,28 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(UNIT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+unit-bins: $(UNIT_BINS)
+
 unit: $(UNIT_BINS)
 	$(Q)tests/run.sh --unit $(UNIT_BINS)
+
+# The same user-space code and unit tests built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, in a build directory of their own.
+SAN_OUTPUT := $(OUTPUT)/sanitize
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_UNIT_BINS = $(patsubst $(OUTPUT)/tests/%,$(SAN_OUTPUT)/tests/%,$(UNIT_BINS))
+
+sanitize-build:
+	$(call msg,MAKE,$(SAN_OUTPUT) (ASan+UBSan))
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) EXTRA_CFLAGS="$(SAN_FLAGS)" \
+		EXTRA_LDFLAGS="$(SAN_FLAGS)" $(SAN_OUTPUT)/inferlat unit-bins
+
+sanitize: sanitize-build
+	$(Q)tests/run.sh --unit $(SAN_UNIT_BINS)
 
 integration: $(OUTPUT)/inferlat fixtures
 	$(Q)tests/run.sh --integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all fixtures $(UNIT_BINS)
-	$(Q)tests/run.sh --unit $(UNIT_BINS) --integration
+	$(Q)$(MAKE) --no-print-directory all fixtures $(UNIT_BINS) sanitize-build
+	$(Q)INFERLAT_SANITIZED=$(SAN_OUTPUT)/inferlat tests/run.sh --unit $(UNIT_BINS) $(SAN_UNIT_BINS) --integration
