@@ -18,7 +18,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
             -D_GNU_SOURCE -DINFERLAT_VERSION='"$(VERSION)"' \
             -Iinclude -I$(OUTPUT) $(DEPS_CFLAGS)
-LDLIBS   += $(DEPS_LIBS) -lz -lm -lstdc++
+LDLIBS   += $(DEPS_LIBS) -lz -lm -liberty
 # clang's own system headers come after the BPF target's, as in libbpf-bootstrap
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
