@@ -29,6 +29,8 @@ static const char doc[] =
 "      start a command; time the function at file offset 0x1a2b30\n"
 "  inferlat --comm python3 -e 'libtorch_cpu.so:at::_ops::addmm::call'\n"
 "      addmm in every python3 process, from when it loads libtorch\n"
+"  inferlat symbols -p 4242 'libllama.so:llama_*'\n"
+"      what can be probed in PID 4242, and where (inferlat symbols --help)\n"
 "\v"
 "A probe SPEC is [LIB:]SYMBOL[+OFF] or LIB:0xOFFSET. LIB is a path or a library name as "
 "the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so; a glob may "

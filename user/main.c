@@ -22,6 +22,7 @@
 #include "procfs.h"
 #include "procstat.h"
 #include "resolve.h"
+#include "symcmd.h"
 #include "targets.h"
 #include "view.h"
 #include "watch.h"
@@ -110,6 +111,8 @@ int main(int argc, char **argv)
 	/* unset: debug files are read locally only; attaching must never wait
 	 * on a download by libdwfl's debuginfod client */
 	unsetenv("DEBUGINFOD_URLS");
+	if (argc > 1 && !strcmp(argv[1], "symbols"))
+		return symbols_main(argc - 1, argv + 1);
 	cli_parse(argc, argv, &opt);
 	log_verbose = opt.verbose;
 	log_install_libbpf();

@@ -141,6 +141,17 @@ def fixture_in_mount_namespace(wd, *args):
     return ns, Fixture(wd, *args, prefix=prefix)
 
 
+def file_offset(pid, addr):
+    """Where addr of pid lies in its file, from the kernel's own maps."""
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            rng, _, off = line.split()[:3]
+            lo, hi = (int(x, 16) for x in rng.split("-"))
+            if lo <= addr < hi:
+                return addr - lo + int(off, 16)
+    raise TestFailure("address %#x not mapped by %d" % (addr, pid))
+
+
 def build_id(path):
     out = run(["readelf", "-n", path]).stdout
     for line in out.splitlines():

@@ -11,7 +11,7 @@ import time
 
 from harness import (DL_DRIVER, DL_DRIVER_NOPIE, FIXTURES, INFERLAT, LIBBULK, LIBCXX, LIBINFER,
                      ROOT, SERVER, DlDriver, Fixture, Inferlat, bpf_objects_of, build_id, check,
-                     fixture_in_mount_namespace, run)
+                     file_offset, fixture_in_mount_namespace, run)
 
 N = 40   # calls of the driver's function in most tests
 
@@ -187,6 +187,54 @@ def test_perf_uprobe_fallback(wd):
     perf = [l for l in links if l["type"] == "perf_event" and "libbulk.so" in l.get("file", "")]
     check(len(perf) == 2 * 32, "%d perf uprobe links on libbulk.so, want 64" % len(perf))
     return "32 functions attached in %.4fs through 64 perf uprobes" % secs
+
+
+def symbol_rows(out):
+    rows = []
+    for line in out.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        obj, addr, off, size, site, name = line.split(None, 5)
+        rows.append({"object": obj, "addr": int(addr, 16), "off": int(off, 16), "size": int(size),
+                     "site": site, "name": name})
+    return rows
+
+
+def test_symbols_lists_what_can_be_probed(wd):
+    gap = os.path.join(FIXTURES, "libcxxfix-gap.so")
+    dl = DlDriver(wd, gap, "cxxfix_tick", n=1)
+    try:
+        r = run([INFERLAT, "symbols", "-p", dl.pid, "libcxxfix*:infer::scale"])
+        t = run([INFERLAT, "symbols", "-p", dl.pid, "libcxxfix.so:cxxfix_tick"])
+        x = run([INFERLAT, "symbols", "-x", SERVER, "libinfer.so:infer_*"])
+        # ground truth: where the kernel mapped the address dlsym returned
+        tick_off = file_offset(dl.pid, dl.loaded)
+    finally:
+        dl.kill()
+    check(r.returncode == 0, r.stderr)
+    rows = symbol_rows(r.stdout)
+    check({x["name"] for x in rows} == {"infer::scale(int)", "infer::scale(double)",
+                                        "infer::scale(float const*, int)"}, r.stdout)
+    check(all(x["object"] == gap and x["addr"] - x["off"] == 0x3e000 for x in rows),
+          "code at 0x40000 sits at file offset 0x2000: %s" % r.stdout)
+    check(all(re.match(r"^\+\d+\((optimized|emulated|single-step)\)$", x["site"]) for x in rows), r.stdout)
+    tick = symbol_rows(t.stdout)
+    check(len(tick) == 1 and tick[0]["off"] == tick_off,
+          "cxxfix_tick at file offset %#x by the kernel's maps: %s" % (tick_off, t.stdout))
+    # -x with no process running it: the executable and the libraries it loads
+    check(x.returncode == 0, x.stderr)
+    names = {(os.path.basename(x["object"]), x["name"]) for x in symbol_rows(x.stdout)}
+    check({("libinfer.so.1", "infer_run"), ("libinfer.so.1", "infer_nested")} <= names, x.stdout)
+
+
+def test_symbols_usage_errors(wd):
+    for args, want in ((["symbols"], "give one target"),
+                       (["symbols", "-p", "1", "-x", SERVER], "give one target"),
+                       (["symbols", "-p", "1", "--bogus"], "bad option '--bogus'"),
+                       (["symbols", "-x", SERVER, "libinfer.so:nothing_*"], "no function matches")):
+        r = run([INFERLAT] + args)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        check(r.returncode == 2 and len(lines) == 1 and want in lines[0], "%s: %d %r" % (args, r.returncode, lines))
 
 
 def late_loader(wd, lib, spec, n=300, interval_us=1000, extra=()):
