@@ -218,6 +218,14 @@ def test_symbols_lists_what_can_be_probed(wd):
     check(all(x["object"] == gap and x["addr"] - x["off"] == 0x3e000 for x in rows),
           "code at 0x40000 sits at file offset 0x2000: %s" % r.stdout)
     check(all(re.match(r"^\+\d+\((optimized|emulated|single-step)\)$", x["site"]) for x in rows), r.stdout)
+    # addresses and sizes as binutils reads the symbol table
+    nm = {}
+    for line in run(["nm", "-C", "-S", "--defined-only", gap]).stdout.splitlines():
+        f = line.split(None, 3)
+        if len(f) == 4:   # symbols without a size have 3 fields
+            nm[f[3]] = (int(f[0], 16), int(f[1], 16))
+    check(all(nm.get(x["name"]) == (x["addr"], x["size"]) for x in rows),
+          "address and size differ from nm's: %s vs %s" % (r.stdout, nm))
     tick = symbol_rows(t.stdout)
     check(len(tick) == 1 and tick[0]["off"] == tick_off,
           "cxxfix_tick at file offset %#x by the kernel's maps: %s" % (tick_off, t.stdout))
