@@ -18,7 +18,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
             -D_GNU_SOURCE -DINFERLAT_VERSION='"$(VERSION)"' \
             -Iinclude -I$(OUTPUT) $(DEPS_CFLAGS)
-LDLIBS   += $(DEPS_LIBS) -lz -lm -lstdc++
+LDLIBS   += $(DEPS_LIBS) -lz -lm -liberty
 # for builds with other instrumentation (the sanitizer build of make test)
 CFLAGS   += $(EXTRA_CFLAGS)
 LDFLAGS  += $(EXTRA_LDFLAGS)

@@ -19,6 +19,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool filter_tgid = false;  /* consult traced_tgids on entry */
 const volatile bool follow_exec = false;  /* add exec'ing followed exes to traced_tgids */
 const volatile bool follow_forks = false; /* children of traced processes are traced */
+const volatile bool follow_comm = false;  /* add exec'ing processes with a followed comm */
 const volatile __u32 wakeup_bytes = INFERLAT_WAKEUP_BYTES;
 
 /* The thread's counters at entry; the call's share is taken at return. */
@@ -113,6 +114,33 @@ struct {
 	__type(key, struct exe_key);
 	__type(value, __u8);
 } followed_exes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, INFERLAT_MAX_COMMS);
+	__type(key, struct comm_key);
+	__type(value, __u8);
+} followed_comms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, INFERLAT_CTL_RINGBUF_BYTES);
+} ctl SEC(".maps");
+
+/* Rare and urgent (a library to probe before its first call): wake the
+ * loader at once. A full buffer drops the message; the next one (each
+ * dlopen sends two) brings the rescan. */
+static __always_inline void send_ctl(__u32 kind, __u32 tgid)
+{
+	struct ctl_event *c = bpf_ringbuf_reserve(&ctl, sizeof(*c), 0);
+
+	if (!c)
+		return;
+	c->ts = bpf_ktime_get_ns();
+	c->kind = kind;
+	c->pid = tgid;
+	bpf_ringbuf_submit(c, BPF_RB_FORCE_WAKEUP);
+}
 
 static __always_inline bool is_error(const struct probe_cfg *cfg, long ret)
 {
@@ -441,24 +469,51 @@ int BPF_PROG(on_thread_exit, struct task_struct *p)
 	return 0;
 }
 
-/* -x: a process exec'ing a followed executable becomes a target. */
+/* -x and --comm: a process exec'ing a followed executable, or taking a
+ * followed name, becomes a target. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	struct comm_key comm = {};
 	struct exe_key key;
 	struct inode *inode;
+	bool follow = false;
 	__u32 tgid;
 	__u8 one = 1;
 
-	if (!follow_exec)
-		return 0;
-	inode = BPF_CORE_READ(bprm, file, f_inode);
-	key.ino = BPF_CORE_READ(inode, i_ino);
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	if (!bpf_map_lookup_elem(&followed_exes, &key))
+	if (follow_exec) {
+		inode = BPF_CORE_READ(bprm, file, f_inode);
+		key.ino = BPF_CORE_READ(inode, i_ino);
+		key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		follow = bpf_map_lookup_elem(&followed_exes, &key) != NULL;
+	}
+	if (!follow && follow_comm) {
+		/* exec has set the new name (the file's basename) by now */
+		bpf_probe_read_kernel_str(comm.comm, sizeof(comm.comm), p->comm);
+		follow = bpf_map_lookup_elem(&followed_comms, &comm) != NULL;
+	}
+	if (!follow)
 		return 0;
 	tgid = BPF_CORE_READ(p, tgid);
 	bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_ANY);
+	send_ctl(INFERLAT_CTL_EXEC, tgid);
+	return 0;
+}
+
+/*
+ * The dynamic loader calls _dl_debug_state() (the r_debug breakpoint
+ * debuggers use) after it changed the list of loaded objects: dlopen,
+ * dlclose, and a new process's libraries mapped before its main(). The
+ * loader rescans the process's maps and probes what the specs match.
+ */
+SEC("uprobe")
+int BPF_UPROBE(on_loader)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (filter_tgid && !bpf_map_lookup_elem(&traced_tgids, &tgid))
+		return 0;
+	send_ctl(INFERLAT_CTL_LOADED, tgid);
 	return 0;
 }
 

@@ -179,4 +179,37 @@ struct exe_key {
 	__u64 ino;
 };
 
+/* Probe ids kept free at load for functions found later (libraries loaded
+ * with dlopen, new processes), unless --max-probes sets the room: every id
+ * costs a per-CPU histogram. */
+#define INFERLAT_SPARE_PROBES 16
+
+/* Process names followed across exec (--comm); a comm is at most 15
+ * characters (TASK_COMM_LEN). */
+#define INFERLAT_MAX_COMMS 64
+#define INFERLAT_COMM_LEN 16
+
+struct comm_key {
+	char comm[INFERLAT_COMM_LEN];   /* zero-padded */
+};
+
+/*
+ * Control messages, BPF -> loader, on their own small ring buffer (never
+ * behind call events): a traced process's dynamic loader changed its link
+ * map (dlopen, dlclose, or the libraries of a new process mapped), or a
+ * process became traced at exec. The loader rescans that process's maps.
+ */
+#define INFERLAT_CTL_RINGBUF_BYTES (64u << 10)
+
+enum inferlat_ctl_kind {
+	INFERLAT_CTL_LOADED = 1,   /* the process's _dl_debug_state() ran */
+	INFERLAT_CTL_EXEC = 2,     /* the process exec'd a followed exe or comm */
+};
+
+struct ctl_event {
+	__u64 ts;      /* CLOCK_MONOTONIC when it happened */
+	__u32 kind;    /* enum inferlat_ctl_kind */
+	__u32 pid;     /* tgid */
+};
+
 #endif /* INFERLAT_H */

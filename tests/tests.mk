@@ -17,13 +17,65 @@ $(FIXTURE_DIR)/infer-server: tests/fixtures/infer-server.c $(FIXTURE_DIR)/libinf
 	$(Q)$(CC) $(FIXTURE_CFLAGS) -Itests/fixtures $< -L$(FIXTURE_DIR) -linfer \
 		-Wl,-rpath,'$$ORIGIN' -lpthread -lm -o $@
 
-fixtures: $(FIXTURE_DIR)/infer-server
+# C++ library (overloads, templates, namespaces; only C drivers exported) and
+# copies of it that resolution must see through: stripped with its
+# debuginfo apart (build-id, .gnu_debuglink), with MiniDebugInfo, and two
+# unusual segment layouts (code far from its file offset; a non-zero base)
+CXXFIX_FLAGS := -O2 -g -fPIC -shared -fvisibility=hidden -fcf-protection=full -Wl,-soname,libcxxfix.so
+$(FIXTURE_DIR)/libcxxfix.so: tests/fixtures/cxxfix.cpp | $(FIXTURE_DIR)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(CXXFIX_FLAGS) $< -o $@
+
+$(FIXTURE_DIR)/libcxxfix-gap.so: tests/fixtures/cxxfix.cpp | $(FIXTURE_DIR)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(CXXFIX_FLAGS) -Wl,--section-start=.text=0x40000 $< -o $@
+
+$(FIXTURE_DIR)/libcxxfix-based.so: tests/fixtures/cxxfix.cpp | $(FIXTURE_DIR)
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(CXXFIX_FLAGS) -Wl,-Ttext-segment=0x20000000 $< -o $@
+
+$(FIXTURE_DIR)/libcxxfix.debug: $(FIXTURE_DIR)/libcxxfix.so
+	$(call msg,OBJCOPY,$@)
+	$(Q)objcopy --only-keep-debug $< $@
+
+$(FIXTURE_DIR)/libcxxfix-stripped.so: $(FIXTURE_DIR)/libcxxfix.so
+	$(call msg,STRIP,$@)
+	$(Q)strip --strip-all $< -o $@
+
+$(FIXTURE_DIR)/libcxxfix-debuglink.so: $(FIXTURE_DIR)/libcxxfix-stripped.so $(FIXTURE_DIR)/libcxxfix.debug
+	$(call msg,OBJCOPY,$@)
+	$(Q)cd $(FIXTURE_DIR) && objcopy --add-gnu-debuglink=libcxxfix.debug libcxxfix-stripped.so libcxxfix-debuglink.so
+
+$(FIXTURE_DIR)/libcxxfix-mini.so: $(FIXTURE_DIR)/libcxxfix.so tests/fixtures/minidebuginfo.sh
+	$(call msg,MINIDBG,$@)
+	$(Q)tests/fixtures/minidebuginfo.sh $< $@
+
+# 256 functions, for attaching many probes through one link
+$(FIXTURE_DIR)/libbulk.so: tests/fixtures/bulk.c | $(FIXTURE_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -shared $< -o $@
+
+# loads a library (at start or later, with dlopen) and calls one function;
+# built as PIE and as a non-PIE executable
+$(FIXTURE_DIR)/dl-driver: tests/fixtures/dl-driver.c | $(FIXTURE_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -fPIE -pie $< -ldl -o $@
+
+$(FIXTURE_DIR)/dl-driver-nopie: tests/fixtures/dl-driver.c | $(FIXTURE_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -fPIC,$(FIXTURE_CFLAGS)) -fno-pie -no-pie $< -ldl -o $@
+
+CXXFIX_VARIANTS := $(addprefix $(FIXTURE_DIR)/,libcxxfix.so libcxxfix-gap.so libcxxfix-based.so \
+	libcxxfix.debug libcxxfix-stripped.so libcxxfix-debuglink.so libcxxfix-mini.so)
+
+fixtures: $(FIXTURE_DIR)/infer-server $(CXXFIX_VARIANTS) $(FIXTURE_DIR)/libbulk.so \
+	$(FIXTURE_DIR)/dl-driver $(FIXTURE_DIR)/dl-driver-nopie
 
 # Unit tests: one binary per user/ module, linked with the real objects but
 # those that drive BPF (no kernel needed); a fake stands in for kstats.o.
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-BPF_OBJS   := $(addprefix $(OUTPUT)/user/,kstats.o attach.o calibrate.o calib.o events.o)
+BPF_OBJS   := $(addprefix $(OUTPUT)/user/,kstats.o attach.o calibrate.o calib.o events.o watch.o)
 UNIT_OBJS  := $(filter-out $(BPF_OBJS),$(LIB_OBJS)) $(OUTPUT)/tests/fake_kstats.o
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.h) include/inferlat.h | $(OUTPUT)/tests

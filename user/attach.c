@@ -105,14 +105,39 @@ static bool same_file(const struct probe *a, const struct probe *b)
 	return a->dev == b->dev && a->ino == b->ino;
 }
 
-/*
- * Attach every probe: sites are grouped by file and process, one link pair
- * per group (uprobe_multi), so attaching a thousand functions of one library
- * costs two system calls, not two thousand.
- */
-static int attach_probes(struct session *s, const struct probe_set *ps)
+static int attach_group(struct session *s, const struct probe_set *ps, size_t first, size_t lead,
+			pid_t pid, unsigned long *offs, __u64 *cookies)
 {
-	size_t cap = ps->n ? ps->n : 1;
+	const struct probe *f = &ps->v[lead];
+	size_t n = 0;
+	int err;
+
+	for (size_t j = first; j < ps->n; j++) {
+		const struct probe *p = &ps->v[j];
+
+		if (!same_file(p, f) || !probe_has_pid(p, pid))
+			continue;
+		offs[n] = p->func_off + p->site.skip;
+		cookies[n] = p->id;
+		n++;
+	}
+	err = session_attach_sites(s, f->attach_path, pid, offs, cookies, n);
+	if (err == -ESRCH && pid > 0)
+		log_err("PID %d exited while inferlat was attaching", (int)pid);
+	else if (err)
+		log_err("cannot attach to %s (%s, %zu site%s): %s", f->name, f->object, n,
+			n == 1 ? "" : "s", strerror(-err));
+	return err;
+}
+
+/*
+ * Attach probes [first, n): sites are grouped by file and process, one link
+ * pair per group (uprobe_multi), so attaching a thousand functions of one
+ * library costs two system calls, not two thousand.
+ */
+static int attach_probes(struct session *s, const struct probe_set *ps, size_t first)
+{
+	size_t cap = ps->n - first ? ps->n - first : 1;
 	unsigned long *offs = calloc(cap, sizeof(*offs));
 	__u64 *cookies = calloc(cap, sizeof(*cookies));
 	pid_t *pids = calloc(cap * 2, sizeof(*pids));   /* generous: a few per probe */
@@ -123,13 +148,13 @@ static int attach_probes(struct session *s, const struct probe_set *ps)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < ps->n && !err; i++) {
-		const struct probe *first = &ps->v[i];
+	for (size_t i = first; i < ps->n && !err; i++) {
+		const struct probe *lead = &ps->v[i];
 		size_t npids = 0;
 		bool seen = false;
 
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = same_file(&ps->v[j], first);
+		for (size_t j = first; j < i && !seen; j++)
+			seen = same_file(&ps->v[j], lead);
 		if (seen)
 			continue;   /* this file was attached with an earlier probe */
 
@@ -138,7 +163,7 @@ static int attach_probes(struct session *s, const struct probe_set *ps)
 			const struct probe *p = &ps->v[j];
 			size_t np = p->npids ? p->npids : 1;
 
-			if (!same_file(p, first))
+			if (!same_file(p, lead))
 				continue;
 			for (size_t k = 0; k < np; k++) {
 				pid_t pid = p->npids ? p->pids[k] : -1;
@@ -161,30 +186,95 @@ static int attach_probes(struct session *s, const struct probe_set *ps)
 				pids[npids++] = pid;
 			}
 		}
-		for (size_t k = 0; k < npids && !err; k++) {
-			size_t n = 0;
-
-			for (size_t j = i; j < ps->n; j++) {
-				const struct probe *p = &ps->v[j];
-
-				if (!same_file(p, first) || !probe_has_pid(p, pids[k]))
-					continue;
-				offs[n] = p->func_off + p->site.skip;
-				cookies[n] = p->id;
-				n++;
-			}
-			err = session_attach_sites(s, first->attach_path, pids[k], offs, cookies, n);
-			if (err == -ESRCH && pids[k] > 0)
-				log_err("PID %d exited while inferlat was attaching", (int)pids[k]);
-			else if (err)
-				log_err("cannot attach to %s (%s, %zu site%s): %s", first->name, first->object, n,
-					n == 1 ? "" : "s", strerror(-err));
-		}
+		for (size_t k = 0; k < npids && !err; k++)
+			err = attach_group(s, ps, first, i, pids[k], offs, cookies);
 	}
 out:
 	free(offs);
 	free(cookies);
 	free(pids);
+	return err;
+}
+
+/* Each probe's configuration: its error predicate and the overhead its
+ * site kind adds to every duration (when measured). */
+static int configure(struct session *s, struct probe_set *ps, size_t first, const struct calibration *c)
+{
+	for (size_t i = first; i < ps->n; i++) {
+		struct probe *p = &ps->v[i];
+		struct probe_cfg cfg = {
+			.err_kind = (uint8_t)p->err_kind,
+			.ret_bits = (uint8_t)p->ret_bits,
+			.adjust_ns = c && c->measured[p->site.kind] ? c->overhead_ns[p->site.kind] : 0,
+		};
+		uint32_t id = p->id;
+		int err;
+
+		err = bpf_map__update_elem(s->skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
+		if (err) {
+			log_err("cannot configure probe %s: %s", p->name, strerror(-err));
+			return err;
+		}
+		p->overhead_ns = cfg.adjust_ns;
+		p->hit_cost_ns = c && c->measured[p->site.kind] ? c->hit_cost_ns[p->site.kind] : 0;
+	}
+	return 0;
+}
+
+int session_attach_probes(struct session *s, struct probe_set *ps, size_t first,
+			  const struct calibration *c)
+{
+	int err;
+
+	if (ps->n > s->slots) {
+		log_err("no room for %zu more probes (%u in all): give --max-probes to keep room for "
+			"functions found after start", ps->n - first, s->slots);
+		return -E2BIG;
+	}
+	err = configure(s, ps, first, c);
+	return err ? err : attach_probes(s, ps, first);
+}
+
+int session_attach_for_pid(struct session *s, struct probe_set *ps, uint64_t dev, uint64_t ino,
+			   pid_t pid)
+{
+	unsigned long *offs = calloc(ps->n ? ps->n : 1, sizeof(*offs));
+	__u64 *cookies = calloc(ps->n ? ps->n : 1, sizeof(*cookies));
+	size_t lead = ps->n;
+	int err = 0;
+
+	if (!offs || !cookies) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ps->n && !err; i++) {
+		struct probe *p = &ps->v[i];
+
+		if (p->dev != dev || p->ino != ino || probe_has_pid(p, pid))
+			continue;
+		if (lead == ps->n)
+			lead = i;
+		err = pid_list_add(&p->pids, &p->npids, pid);
+	}
+	if (!err && lead < ps->n)
+		err = attach_group(s, ps, 0, lead, pid, offs, cookies);
+out:
+	free(offs);
+	free(cookies);
+	return err;
+}
+
+int session_watch_loader(struct session *s, const char *path, uint64_t off, pid_t pid)
+{
+	struct bpf_link *l;
+	int err;
+
+	l = bpf_program__attach_uprobe(s->skel->progs.on_loader, false, pid, path, off);
+	if (!l)
+		return -errno;
+	err = add_link(s, l);
+	if (err)
+		bpf_link__destroy(l);
 	return err;
 }
 
@@ -218,8 +308,9 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 		  const struct attach_opts *o)
 {
 	struct inferlat_bpf *skel;
-	/* the calibration probes follow the real ones */
-	uint32_t nprobes = (uint32_t)ps->n + INFERLAT_CALIB_PROBES;
+	/* the calibration probes follow the real ones and the room kept */
+	uint32_t slots = o->slots > ps->n ? o->slots : (uint32_t)ps->n;
+	uint32_t nprobes = slots + INFERLAT_CALIB_PROBES;
 	double t0;
 	int err;
 
@@ -231,8 +322,10 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 		return err;
 	}
 	s->skel = skel;
+	s->slots = slots;
 	skel->rodata->filter_tgid = ps->filter_tgid;
 	skel->rodata->follow_exec = t->nexes > 0;
+	skel->rodata->follow_comm = t->ncomms > 0;
 	skel->rodata->follow_forks = o->follow_forks;
 	if (o->ringbuf_bytes) {
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
@@ -243,12 +336,12 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	bpf_map__set_max_entries(skel->maps.cfgs, nprobes);
 	/* uprobe_multi links (kernel >= 6.6) when the kernel has them: cheaper
 	 * per call and per attach; single perf uprobes otherwise */
-	s->multi = multi_supported();
+	s->multi = !o->no_multi && multi_supported();
 	bpf_program__set_autoload(skel->progs.on_entry_multi, s->multi);
 	bpf_program__set_autoload(skel->progs.on_return_multi, s->multi);
 	bpf_program__set_autoload(skel->progs.on_entry, !s->multi);
 	bpf_program__set_autoload(skel->progs.on_return, !s->multi);
-	if (!t->nexes)
+	if (!t->nexes && !t->ncomms)
 		bpf_program__set_autoload(skel->progs.on_exec, false);
 	if (!ps->filter_tgid) {
 		bpf_program__set_autoload(skel->progs.on_exit, false);
@@ -264,18 +357,8 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	s->events_fd = bpf_map__fd(skel->maps.events);
 	s->stats_fd = bpf_map__fd(skel->maps.stats);
 	s->hists_fd = bpf_map__fd(skel->maps.hists);
+	s->ctl_fd = bpf_map__fd(skel->maps.ctl);
 
-	for (size_t i = 0; i < ps->n; i++) {
-		struct probe_cfg cfg = {
-			.err_kind = (uint8_t)ps->v[i].err_kind,
-			.ret_bits = (uint8_t)ps->v[i].ret_bits,
-		};
-		uint32_t id = ps->v[i].id;
-
-		err = bpf_map__update_elem(skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
-		if (err)
-			goto map_fail;
-	}
 	if (ps->filter_tgid) {
 		for (size_t i = 0; i < t->npids; i++) {
 			uint32_t tgid = (uint32_t)t->pids[i];
@@ -292,6 +375,15 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 		uint8_t one = 1;
 
 		err = bpf_map__update_elem(skel->maps.followed_exes, &k, sizeof(k), &one, sizeof(one), BPF_ANY);
+		if (err)
+			goto map_fail;
+	}
+	for (size_t i = 0; i < t->ncomms; i++) {
+		struct comm_key k = { 0 };
+		uint8_t one = 1;
+
+		strncpy(k.comm, t->comms[i], sizeof(k.comm) - 1);
+		err = bpf_map__update_elem(skel->maps.followed_comms, &k, sizeof(k), &one, sizeof(one), BPF_ANY);
 		if (err)
 			goto map_fail;
 	}
@@ -318,7 +410,7 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 		}
 	}
 	/* exec and exit tracking first, so no process slips between scan and attach */
-	if (t->nexes) {
+	if (t->nexes || t->ncomms) {
 		struct bpf_link *l = bpf_program__attach(skel->progs.on_exec);
 
 		if (!l || add_link(s, l)) {
@@ -344,13 +436,13 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	}
 
 	if (o->calib) {
-		err = calibrate(s, ps, o->calib);
+		err = ps->pending ? calibrate_all(s, o->calib) : calibrate(s, ps, 0, o->calib);
 		if (err)
 			goto fail;
 	}
 
 	t0 = now_s();
-	err = attach_probes(s, ps);
+	err = session_attach_probes(s, ps, 0, o->calib);
 	if (err)
 		goto fail;
 	s->attach_s = now_s() - t0;

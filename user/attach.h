@@ -3,6 +3,7 @@
 #ifndef INFERLAT_ATTACH_H
 #define INFERLAT_ATTACH_H
 
+#include <stdint.h>
 #include <linux/types.h>
 #include "probes.h"
 
@@ -15,8 +16,10 @@ struct session {
 	size_t nlinks, cap;
 	int events_fd;       /* ring buffer */
 	int stats_fd, hists_fd;
+	int ctl_fd;          /* control messages (struct ctl_event) */
 	double attach_s;     /* wall time spent attaching */
 	bool multi;          /* uprobe_multi links (else one perf uprobe per site) */
+	uint32_t slots;      /* probe ids the maps hold; calibration ids follow */
 };
 
 struct calibration;
@@ -25,6 +28,8 @@ struct attach_opts {
 	bool follow_forks;   /* COMMAND: descendants of traced processes are traced */
 	unsigned ringbuf_bytes;
 	struct calibration *calib;   /* measure and subtract probe overhead; NULL: raw */
+	uint32_t slots;      /* probe ids to make room for (>= the probes given) */
+	bool no_multi;       /* one perf uprobe per site even where uprobe_multi exists */
 };
 
 /* Load the BPF programs sized for the probes, fill the target maps and attach
@@ -35,6 +40,22 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
  * process (pid > 0) or all (-1); cookies are the probe ids. 0 or -errno. */
 int session_attach_sites(struct session *s, const char *path, pid_t pid, unsigned long *offs,
 			 __u64 *cookies, size_t n);
+/*
+ * Attach probes [first, n) of ps, added after start (their ids must be below
+ * s->slots): sites grouped by file and process as at start. Sets their
+ * configuration (error predicate, overhead correction from c, or none).
+ * 0 or -errno (explained).
+ */
+int session_attach_probes(struct session *s, struct probe_set *ps, size_t first,
+			  const struct calibration *c);
+/* Attach the probes of one file (dev, ino) for one more process (per-process
+ * links: -p targets). 0 or -errno (explained). */
+int session_attach_for_pid(struct session *s, struct probe_set *ps, uint64_t dev, uint64_t ino,
+			   pid_t pid);
+/* Watch a dynamic loader: its _dl_debug_state at file offset off, for one
+ * process or all (-1). 0 or -errno. */
+int session_watch_loader(struct session *s, const char *path, uint64_t off, pid_t pid);
+
 /* Remove every probe; the maps stay readable until session_stop(). */
 void session_detach(struct session *s);
 /* Detach everything and free the BPF objects (safe on a partial start). */

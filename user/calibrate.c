@@ -95,23 +95,6 @@ static uint64_t timed_calls(int (*fn)(void), uint64_t *t, int n)
 	return t[n / 2];
 }
 
-static int drop_event(void *ctx, void *data, size_t size)
-{
-	return 0;
-}
-
-/* The calibration calls' events: nobody is to see them. Only they are in the
- * buffer, as the real probes are attached after calibration. */
-static void drop_events(struct session *s)
-{
-	struct ring_buffer *rb = ring_buffer__new(s->events_fd, drop_event, NULL, NULL);
-
-	if (rb) {
-		ring_buffer__consume(rb);
-		ring_buffer__free(rb);
-	}
-}
-
 static int measure(struct session *s, enum site_kind kind, uint32_t id, uint32_t *overhead,
 		   uint64_t *calls, uint32_t *hit_cost)
 {
@@ -182,7 +165,6 @@ out:
 	/* the calibration links are the last ones added */
 	while (s->nlinks > links_before)
 		bpf_link__destroy(s->links[--s->nlinks]);
-	drop_events(s);
 	bpf_map__delete_elem(s->skel->maps.traced_tgids, &tgid, sizeof(tgid), 0);
 	kstats_free(&ks);
 	free(buckets);
@@ -191,44 +173,40 @@ out:
 	return err;
 }
 
-int calibrate(struct session *s, struct probe_set *ps, struct calibration *out)
+static int measure_kind(struct session *s, enum site_kind k, struct calibration *c)
 {
 	int err;
 
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < ps->n; i++) {
-		enum site_kind k = ps->v[i].site.kind;
-
-		if (out->measured[k])
-			continue;
-		err = measure(s, k, (uint32_t)ps->n + (uint32_t)k, &out->overhead_ns[k], &out->calls[k],
-			      &out->hit_cost_ns[k]);
-		if (err) {
-			log_err("cannot measure the probe overhead (%s site): %s; --raw-durations skips it",
-				site_kind_name(k), strerror(-err));
-			return err;
-		}
-		out->measured[k] = true;
-		log_info("probe overhead at %s sites: %u ns per call (median of %llu calls), "
-			 "subtracted from every duration; %u ns per hit to the caller", site_kind_name(k),
-			 out->overhead_ns[k], (unsigned long long)out->calls[k], out->hit_cost_ns[k]);
+	if (c->measured[k])
+		return 0;
+	err = measure(s, k, s->slots + (uint32_t)k, &c->overhead_ns[k], &c->calls[k],
+		      &c->hit_cost_ns[k]);
+	if (err) {
+		log_err("cannot measure the probe overhead (%s site): %s; --raw-durations skips it",
+			site_kind_name(k), strerror(-err));
+		return err;
 	}
-	for (size_t i = 0; i < ps->n; i++) {
-		struct probe *p = &ps->v[i];
-		struct probe_cfg cfg = {
-			.err_kind = (uint8_t)p->err_kind,
-			.ret_bits = (uint8_t)p->ret_bits,
-			.adjust_ns = out->overhead_ns[p->site.kind],
-		};
-		uint32_t id = p->id;
-
-		err = bpf_map__update_elem(s->skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
-		if (err) {
-			log_err("cannot set the overhead correction: %s", strerror(-err));
-			return err;
-		}
-		p->overhead_ns = cfg.adjust_ns;
-		p->hit_cost_ns = out->hit_cost_ns[p->site.kind];
-	}
+	c->measured[k] = true;
+	log_info("probe overhead at %s sites: %u ns per call (median of %llu calls), "
+		 "subtracted from every duration; %u ns per hit to the caller", site_kind_name(k),
+		 c->overhead_ns[k], (unsigned long long)c->calls[k], c->hit_cost_ns[k]);
 	return 0;
+}
+
+int calibrate(struct session *s, const struct probe_set *ps, size_t first, struct calibration *c)
+{
+	int err = 0;
+
+	for (size_t i = first; i < ps->n && !err; i++)
+		err = measure_kind(s, ps->v[i].site.kind, c);
+	return err;
+}
+
+int calibrate_all(struct session *s, struct calibration *c)
+{
+	int err = 0;
+
+	for (int k = 0; k < CALIB_KINDS && !err; k++)
+		err = measure_kind(s, (enum site_kind)k, c);
+	return err;
 }

@@ -33,8 +33,12 @@ struct calibration {
 	uint32_t hit_cost_ns[CALIB_KINDS];   /* median call time probed minus bare */
 };
 
-/* Measure the kinds the probes use and set every probe's correction.
- * 0 or -errno (explained). */
-int calibrate(struct session *s, struct probe_set *ps, struct calibration *out);
+/* Measure the kinds probes [first, n) use that c has not measured yet
+ * (session_attach_probes() applies them). 0 or -errno (explained). */
+int calibrate(struct session *s, const struct probe_set *ps, size_t first, struct calibration *c);
+/* Measure every kind not measured yet: when probes are expected later (a
+ * library still to be loaded), so attaching them then is not delayed by a
+ * measurement. 0 or -errno (explained). */
+int calibrate_all(struct session *s, struct calibration *c);
 
 #endif

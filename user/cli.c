@@ -31,12 +31,22 @@ static const char doc[] =
 "  inferlat -x /usr/bin/server -e libllama.so:llama_decode -q \\\n"
 "           --textfile-dir /var/lib/prometheus/node-exporter --label model=llama-3-8b\n"
 "      a service: Prometheus metrics for node_exporter's textfile collector\n"
+"  inferlat --comm python3 -e 'libtorch_cpu.so:at::_ops::addmm::call'\n"
+"      addmm in every python3 process, from when it loads libtorch\n"
+"  inferlat symbols -p 4242 'libllama.so:llama_*'\n"
+"      what can be probed in PID 4242, and where (inferlat symbols --help)\n"
 "\v"
 "A probe SPEC is [LIB:]SYMBOL[+OFF] or LIB:0xOFFSET. LIB is a path or a library name as "
-"the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so). SYMBOL is "
-"a glob matched on raw and demangled C++ names ('ns::Class::*'). 0xOFFSET is a file offset. "
+"the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so; a glob may "
+"match several). SYMBOL is a glob matched on raw and demangled C++ names, with or without "
+"parameters ('ns::Class::*', 'ns::f(double)'). 0xOFFSET is a file offset. "
 "+OFF may only skip endbr64 and nops: inferlat times calls, so its entry probe must sit "
 "where the return address is still on top of the stack.\n"
+"\n"
+"A library no target maps yet is attached when one loads it (dlopen, a new process); by "
+"name, calls in the first milliseconds after the dlopen can be missed; by path, none. "
+"Stripped libraries: symbols come from separate debuginfo (build-id or .gnu_debuglink, "
+"under --debug-root) or MiniDebugInfo.\n"
 "\n"
 "-E applies to the -e before it; given before any -e it is the default for all probes. "
 "'ret' is the return value as a C int, 'ret64' the whole register.\n"
@@ -76,16 +86,26 @@ enum {
 	OPT_TEXTFILE_NAME,
 	OPT_LABEL,
 	OPT_PID_LABEL,
+	OPT_DEBUG_ROOT,
+	OPT_COMM,
+	OPT_NO_MULTI,
 };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Targets (at least one; a COMMAND is started and traced until it exits):", 1 },
 	{ "pid", 'p', "PID", 0, "a running process (repeatable)", 1 },
 	{ "exe", 'x', "PATH", 0, "every process running PATH, now and later (repeatable)", 1 },
+	{ "comm", OPT_COMM, "NAME", 0, "every process named NAME (its comm, at most 15 characters), now "
+	  "and later (repeatable)", 1 },
 	{ NULL, 0, NULL, 0, "Probes:", 2 },
 	{ "probe", 'e', "SPEC", 0, "[LIB:]SYMBOL[+OFF] or LIB:0xOFFSET (repeatable)", 2 },
 	{ "error", 'E', "EXPR", 0, "what a failing call returns: 'ret!=0', 'ret<0', 'ret==0'", 2 },
-	{ "max-probes", OPT_MAX_PROBES, "N", 0, "attach to at most N functions (default 1000)", 2 },
+	{ "max-probes", OPT_MAX_PROBES, "N", 0, "attach to at most N functions (default 1000; without it, "
+	  "16 beyond those found at start are kept for libraries loaded later)", 2 },
+	{ "no-multi", OPT_NO_MULTI, NULL, 0, "one perf uprobe per function instead of uprobe_multi links "
+	  "(what kernels before 6.6 get)", 2 },
+	{ "debug-root", OPT_DEBUG_ROOT, "DIR", 0, "where separate debuginfo of stripped objects is looked up "
+	  "by build-id (DIR/.build-id/xx/yyyy.debug) and debuglink (default /usr/lib/debug)", 2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "interval", 'i', "SEC", 0, "window length (default 1; 250ms, 2s, 1m accepted)", 3 },
 	{ "duration", 'd', "SEC", 0, "stop after SEC (default: at SIGINT/SIGTERM or when the targets exit)", 3 },
@@ -190,6 +210,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->exes = grow(o->exes, o->nexes, sizeof(*o->exes));
 		o->exes[o->nexes++] = strdup(arg);
 		break;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) > INFERLAT_COMM_LEN - 1)
+			usage_fail("--comm '%s': a process name has 1 to %d characters (see /proc/PID/comm)",
+				   arg, INFERLAT_COMM_LEN - 1);
+		o->comms = grow(o->comms, o->ncomms, sizeof(*o->comms));
+		o->comms[o->ncomms++] = strdup(arg);
+		break;
+	case OPT_NO_MULTI:
+		o->no_multi = true;
+		break;
 	case 'e':
 		o->specs = grow(o->specs, o->nspecs, sizeof(*o->specs));
 		if (probespec_parse(arg, &o->specs[o->nspecs], err, sizeof(err)))
@@ -216,6 +246,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_fail("--max-probes %s: expected 1..%d", arg,
 				     INFERLAT_MAX_PROBES);
 		o->max_probes = (size_t)ll;
+		o->max_probes_given = true;
 		break;
 	case 'i':
 		if (cli_parse_duration(arg, &o->interval_s) || o->interval_s < 0.01)
@@ -250,6 +281,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		exit(0);
 	case OPT_RAW:
 		o->raw_durations = true;
+		break;
+	case OPT_DEBUG_ROOT:
+		o->debug_root = arg;
 		break;
 	case OPT_SITE:
 		if (!strcmp(arg, "symbol"))
@@ -293,8 +327,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			   state->next > 0 && state->next <= state->argc ? state->argv[state->next - 1] : "?");
 		break;
 	case ARGP_KEY_END:
-		if (!o->npids && !o->nexes && !o->command)
-			usage_fail("no target: give -p PID, -x PATH or -- COMMAND");
+		if (!o->npids && !o->nexes && !o->ncomms && !o->command)
+			usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
 		if (!o->nspecs)
 			usage_fail("no probe: give -e [LIB:]SYMBOL");
 		if (!o->textfile_dir && (o->textfile_name || o->nlabels || o->pid_label))
@@ -341,6 +375,9 @@ void cli_free(struct options *o)
 	for (size_t i = 0; i < o->nexes; i++)
 		free(o->exes[i]);
 	free(o->exes);
+	for (size_t i = 0; i < o->ncomms; i++)
+		free(o->comms[i]);
+	free(o->comms);
 	free(o->pids);
 	for (size_t i = 0; i < o->nlabels; i++)
 		prom_label_free(&o->labels[i]);

@@ -16,6 +16,8 @@ struct options {
 	size_t npids;
 	char **exes;
 	size_t nexes;
+	char **comms;             /* --comm */
+	size_t ncomms;
 	struct probe_spec *specs;
 	size_t nspecs;
 	int default_err_kind, default_ret_bits;  /* -E before any -e */
@@ -28,6 +30,9 @@ struct options {
 	unsigned ringbuf_bytes;   /* 0: default */
 	bool raw_durations;       /* do not subtract the measured probe overhead */
 	bool site_at_symbol;      /* --site symbol: no probe-site choice */
+	char *debug_root;         /* --debug-root: separate debuginfo; NULL: /usr/lib/debug */
+	bool no_multi;            /* --no-multi: one perf uprobe per function */
+	bool max_probes_given;    /* --max-probes: also the room for functions found later */
 	char **command;           /* after --, NULL-terminated */
 	char *textfile_dir;       /* --textfile-dir: Prometheus textfile export */
 	char *textfile_name;      /* --textfile-name (default inferlat.prom) */

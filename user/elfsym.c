@@ -1,26 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <elfutils/libdwfl.h>
+#include <libiberty/demangle.h>
 #include "elfsym.h"
 
-/* libstdc++'s demangler (declared extern "C" in <cxxabi.h>) */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
-
-char *elf_demangle(const char *name)
+char *elf_demangle(const char *name, bool params)
 {
-	int status = 0;
+	/* no return types: 'int ns::clamp<int>(int)' is found as ns::clamp<int> */
+	int opts = DMGL_ANSI | DMGL_RET_DROP | (params ? DMGL_PARAMS : 0);
 
 	if (strncmp(name, "_Z", 2))
 		return NULL;
-	char *d = __cxa_demangle(name, NULL, NULL, &status);
-	if (status) {
-		free(d);
-		return NULL;
-	}
-	return d;
+	return cplus_demangle(name, opts);
 }
 
 int elf_obj_open(const char *path, struct elf_obj *o)
@@ -84,8 +80,10 @@ void elf_obj_close(struct elf_obj *o)
 	for (size_t i = 0; i < o->nfuncs; i++) {
 		free(o->funcs[i].name);
 		free(o->funcs[i].demangled);
+		free(o->funcs[i].base);
 	}
 	free(o->funcs);
+	free(o->debug_file);
 	free(o->soname);
 	free(o->path);
 	if (o->elf)
@@ -132,6 +130,29 @@ bool elf_obj_off_is_code(const struct elf_obj *o, uint64_t off)
 	return false;
 }
 
+int elf_obj_interp(const struct elf_obj *o, char *buf, size_t sz)
+{
+	size_t n;
+
+	if (elf_getphdrnum(o->elf, &n))
+		return -ENOEXEC;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		long r;
+
+		if (!gelf_getphdr(o->elf, (int)i, &ph) || ph.p_type != PT_INTERP)
+			continue;
+		if (!ph.p_filesz || ph.p_filesz >= sz)
+			return -ENAMETOOLONG;
+		r = elf_obj_read(o, ph.p_offset, buf, ph.p_filesz);
+		if (r != (long)ph.p_filesz)
+			return r < 0 ? (int)r : -EIO;
+		buf[ph.p_filesz] = '\0';
+		return 0;
+	}
+	return -ENOENT;
+}
+
 long elf_obj_read(const struct elf_obj *o, uint64_t off, void *buf, size_t len)
 {
 	ssize_t n = pread(o->fd, buf, len, (off_t)off);
@@ -154,65 +175,164 @@ static int cmp_func_off(const void *a, const void *b)
 	return (x->file_off > y->file_off) - (x->file_off < y->file_off);
 }
 
-static int add_symtab(struct elf_obj *o, Elf_Scn *scn, const GElf_Shdr *sh, size_t *cap)
+const char *elf_sym_source_name(enum elf_sym_source s)
 {
-	Elf_Data *d = elf_getdata(scn, NULL);
-	size_t n;
-
-	if (!d || !sh->sh_entsize)
-		return 0;
-	n = sh->sh_size / sh->sh_entsize;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Sym sym;
-		const char *name;
-		uint64_t off;
-
-		if (!gelf_getsym(d, (int)i, &sym))
-			break;
-		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF || !sym.st_value)
-			continue;
-		name = elf_strptr(o->elf, sh->sh_link, sym.st_name);
-		if (!name || !*name)
-			continue;
-		if (elf_obj_vaddr_to_off(o, sym.st_value, &off))
-			continue;
-		if (o->nfuncs == *cap) {
-			size_t nc = *cap ? *cap * 2 : 256;
-			struct elf_func *nv = realloc(o->funcs, nc * sizeof(*nv));
-
-			if (!nv)
-				return -ENOMEM;
-			o->funcs = nv;
-			*cap = nc;
-		}
-		o->funcs[o->nfuncs++] = (struct elf_func){
-			.name = strdup(name),
-			.vaddr = sym.st_value,
-			.size = sym.st_size,
-			.file_off = off,
-		};
+	switch (s) {
+	case ELF_SYMS_DYNSYM:
+		return "dynsym";
+	case ELF_SYMS_SYMTAB:
+		return "symtab";
+	case ELF_SYMS_DEBUGINFO:
+		return "debuginfo";
+	case ELF_SYMS_MINIDEBUGINFO:
+		return "minidebuginfo";
+	default:
+		return "none";
 	}
+}
+
+static int push_func(struct elf_obj *o, size_t *cap, const char *name, uint64_t vaddr, uint64_t size)
+{
+	uint64_t off;
+
+	/* ifunc resolvers, data in code sections and the like have no place in
+	 * an executable segment of this file */
+	if (elf_obj_vaddr_to_off(o, vaddr, &off))
+		return 0;
+	if (o->nfuncs == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		struct elf_func *nv = realloc(o->funcs, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		o->funcs = nv;
+		*cap = nc;
+	}
+	o->funcs[o->nfuncs] = (struct elf_func){
+		.name = strdup(name),
+		.vaddr = vaddr,
+		.size = size,
+		.file_off = off,
+	};
+	if (!o->funcs[o->nfuncs].name)
+		return -ENOMEM;
+	o->nfuncs++;
 	return 0;
 }
 
-int elf_obj_load_funcs(struct elf_obj *o)
+static bool has_section(Elf *elf, Elf64_Word type, const char *name)
 {
 	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type)
+			continue;
+		n = name ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (!name || (n && !strcmp(n, name)))
+			return true;
+	}
+	return false;
+}
+
+/* libdwfl's debuginfo search path: next to the object, its .debug
+ * directory, the debug root; for a file inside another mount namespace,
+ * also that namespace's own debug root. */
+static char *debuginfo_path(const char *path, const char *debug_root)
+{
+	char *s = NULL;
+	int pid = 0, n = 0;
+
+	if (sscanf(path, "/proc/%d/root/%n", &pid, &n) == 1 && n > 0 && pid > 0) {
+		if (asprintf(&s, ":.debug:%s:/proc/%d/root%s", debug_root, pid, ELF_DEBUG_ROOT) < 0)
+			return NULL;
+		return s;
+	}
+	if (asprintf(&s, ":.debug:%s", debug_root) < 0)
+		return NULL;
+	return s;
+}
+
+/* Symbols through libdwfl: the object's .symtab, else separate debuginfo
+ * (build-id, .gnu_debuglink), else .dynsym with MiniDebugInfo. */
+static int read_dwfl_symbols(struct elf_obj *o, const char *debug_root, size_t *cap)
+{
+	char *search = debuginfo_path(o->path, debug_root ? debug_root : ELF_DEBUG_ROOT);
+	Dwfl_Callbacks cb = {
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.debuginfo_path = &search,
+	};
+	const char *debug_file = NULL;
+	Dwfl_Module *mod;
+	GElf_Addr bias;
+	Elf *main_elf;
+	bool other = false;
+	Dwfl *dwfl;
+	int n, err = 0;
+
+	if (!search)
+		return -ENOMEM;
+	dwfl = dwfl_begin(&cb);
+	if (!dwfl) {
+		free(search);
+		return -ENOMEM;
+	}
+	dwfl_report_begin(dwfl);
+	mod = dwfl_report_elf(dwfl, o->path, o->path, -1, 0, false);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (!mod) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	main_elf = dwfl_module_getelf(mod, &bias);
+	n = dwfl_module_getsymtab(mod);
+	for (int i = 0; i < n && !err; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		Elf *from = NULL;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, &from, NULL);
+
+		if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		other |= from && from != main_elf;
+		/* addr is in the module's address space: back to the object's
+		 * own virtual addresses, which its program headers map */
+		err = push_func(o, cap, name, addr - bias, sym.st_size);
+	}
+	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, &debug_file);
+	if (other)
+		o->source = debug_file ? ELF_SYMS_DEBUGINFO : ELF_SYMS_MINIDEBUGINFO;
+	else if (has_section(o->elf, SHT_SYMTAB, NULL))
+		o->source = ELF_SYMS_SYMTAB;
+	else
+		o->source = n > 0 ? ELF_SYMS_DYNSYM : ELF_SYMS_NONE;
+	if (o->source == ELF_SYMS_DEBUGINFO && !(o->debug_file = strdup(debug_file)))
+		err = -ENOMEM;
+out:
+	dwfl_end(dwfl);
+	free(search);
+	return err;
+}
+
+int elf_obj_load_funcs(struct elf_obj *o, const char *debug_root)
+{
 	size_t cap = 0, w = 0;
 	int err;
 
 	if (o->funcs_loaded)
 		return 0;
-	while ((scn = elf_nextscn(o->elf, scn))) {
-		GElf_Shdr sh;
-
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
-			continue;
-		err = add_symtab(o, scn, &sh, &cap);
-		if (err)
-			return err;
-	}
-	/* .dynsym repeats .symtab's exported names */
+	err = read_dwfl_symbols(o, debug_root, &cap);
+	if (err)
+		return err;
+	/* aliases and a symbol in both .symtab and .dynsym: once by name */
 	qsort(o->funcs, o->nfuncs, sizeof(*o->funcs), cmp_func_name);
 	for (size_t i = 0; i < o->nfuncs; i++) {
 		if (w && !strcmp(o->funcs[w - 1].name, o->funcs[i].name) &&
@@ -223,8 +343,10 @@ int elf_obj_load_funcs(struct elf_obj *o)
 		o->funcs[w++] = o->funcs[i];
 	}
 	o->nfuncs = w;
-	for (size_t i = 0; i < o->nfuncs; i++)
-		o->funcs[i].demangled = elf_demangle(o->funcs[i].name);
+	for (size_t i = 0; i < o->nfuncs; i++) {
+		o->funcs[i].demangled = elf_demangle(o->funcs[i].name, true);
+		o->funcs[i].base = o->funcs[i].demangled ? elf_demangle(o->funcs[i].name, false) : NULL;
+	}
 	/* by address, for elf_obj_func_at */
 	qsort(o->funcs, o->nfuncs, sizeof(*o->funcs), cmp_func_off);
 	o->funcs_loaded = true;

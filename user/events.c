@@ -14,6 +14,9 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
+	/* calibration calls (ids past the probes) send events too: not ours to count */
+	if (e->probe_id >= ev->ps->n)
+		return 0;
 	ev->received++;
 	err = agg_add(ev->agg, e, ev->now);
 	if (!err && ev->calls && e->probe_id < ev->ps->n)

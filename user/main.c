@@ -23,9 +23,11 @@
 #include "procstat.h"
 #include "prom.h"
 #include "resolve.h"
+#include "symcmd.h"
 #include "targets.h"
 #include "textfile.h"
 #include "view.h"
+#include "watch.h"
 #include "window.h"
 
 static volatile sig_atomic_t exiting;
@@ -125,6 +127,8 @@ int main(int argc, char **argv)
 	struct report rep = { 0 };
 	struct view view;
 	struct resolve_opts ro = { 0 };
+	struct objects known = { 0 };
+	struct watch watch = { 0 };
 	struct attach_opts ao = { 0 };
 	struct calibration calib = { 0 };
 	struct prom_exporter prom = { 0 };
@@ -134,6 +138,11 @@ int main(int argc, char **argv)
 	double start, next_window, deadline;
 	int err, status = 0;
 
+	/* unset: debug files are read locally only; attaching must never wait
+	 * on a download by libdwfl's debuginfod client */
+	unsetenv("DEBUGINFOD_URLS");
+	if (argc > 1 && !strcmp(argv[1], "symbols"))
+		return symbols_main(argc - 1, argv + 1);
 	cli_parse(argc, argv, &opt);
 	log_verbose = opt.verbose;
 	log_install_libbpf();
@@ -142,7 +151,7 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (targets_build(opt.pids, opt.npids, opt.exes, opt.nexes, &tg)) {
+	if (targets_build(opt.pids, opt.npids, opt.exes, opt.nexes, opt.comms, opt.ncomms, &tg)) {
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -157,7 +166,8 @@ int main(int argc, char **argv)
 	}
 	ro.max_probes = opt.max_probes;
 	ro.site_at_symbol = opt.site_at_symbol;
-	if (resolve_probes(opt.specs, opt.nspecs, &tg, &ro, &ps)) {
+	ro.debug_root = opt.debug_root;
+	if (resolve_probes(opt.specs, opt.nspecs, &tg, &ro, &ps, &known)) {
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -183,10 +193,21 @@ int main(int argc, char **argv)
 	po.pid_label = opt.pid_label;
 	po.version = INFERLAT_VERSION;
 
-	ao.follow_forks = opt.command || opt.nexes;
+	ao.follow_forks = opt.command || opt.nexes || opt.ncomms;
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
 	ao.calib = opt.raw_durations ? NULL : &calib;
+	ao.no_multi = opt.no_multi;
+	/* room for functions found later (dlopen, new processes) */
+	ao.slots = (uint32_t)(ps.n + INFERLAT_SPARE_PROBES);
+	if (opt.max_probes_given || ao.slots > opt.max_probes)
+		ao.slots = (uint32_t)opt.max_probes;
 	if (session_start(&sess, &ps, &tg, &ao)) {
+		status = 1;
+		goto out;
+	}
+	/* functions found later must fit the maps sized now */
+	ro.max_probes = sess.slots;
+	if (watch_start(&watch, &sess, &ps, opt.specs, opt.nspecs, &ro, ao.calib, &known, &tg)) {
 		status = 1;
 		goto out;
 	}
@@ -195,7 +216,8 @@ int main(int argc, char **argv)
 	    (err = proctab_init(&procs)) ||
 	    (err = agg_init(&agg, &ps, &ks, &procs, start)) ||
 	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls)) ||
-	    (tf.path && (err = prom_init(&prom, &ps, &po, tg.pids, tg.npids)))) {
+	    (tf.path && (err = prom_init(&prom, &ps, &po, tg.pids, tg.npids))) ||
+	    (err = watch_listen(&watch, ev.rb))) {
 		log_err("cannot set up event processing: %s", strerror(-err));
 		status = 1;
 		goto out;
@@ -239,6 +261,17 @@ int main(int argc, char **argv)
 			status = 1;
 			break;
 		}
+		err = watch_run(&watch);
+		if (err < 0) {
+			status = 1;
+			break;
+		}
+		if (err > 0 && (err = agg_grow(&agg))) {
+			log_err("aggregating new probes: %s", strerror(-err));
+			status = 1;
+			break;
+		}
+		view.nprobes = ps.n;
 		now = mono_now();
 		if (deadline && now >= deadline)
 			break;
@@ -300,6 +333,7 @@ out:
 	events_close(&ev);
 	prom_free(&prom);
 	textfile_free(&tf);
+	watch_free(&watch);
 	agg_free(&agg);
 	proctab_free(&procs);
 	kstats_free(&ks);
@@ -315,6 +349,7 @@ out:
 	if (calls && calls != stdout)
 		fclose(calls);
 	probe_set_free(&ps);
+	objects_free(&known);
 	targets_free(&tg);
 	cli_free(&opt);
 	return status;

@@ -13,6 +13,7 @@
 struct exe_target {          /* -x PATH */
 	char *path;
 	uint64_t dev, ino;       /* kernel encoding */
+	bool running;            /* processes ran it when inferlat started */
 };
 
 struct targets {
@@ -20,6 +21,8 @@ struct targets {
 	size_t npids;
 	struct exe_target *exes; /* followed across exec (-x) */
 	size_t nexes;
+	char **comms;            /* followed by name at exec (--comm) */
+	size_t ncomms;
 	pid_t child;             /* COMMAND we started, or 0 */
 	bool released;           /* ... and let run */
 };
@@ -46,9 +49,14 @@ struct probe_set {
 	struct probe *v;
 	size_t n;
 	bool filter_tgid;        /* entry programs must check traced_tgids */
+	size_t pending;          /* specs waiting for their library to be loaded */
 };
 
 void targets_free(struct targets *t);
 void probe_set_free(struct probe_set *ps);
+/* Free what one probe owns. */
+void probe_clear(struct probe *p);
+/* Append pid to a malloc'ed list unless it is there. 0 or -ENOMEM. */
+int pid_list_add(pid_t **v, size_t *n, pid_t pid);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,6 +23,37 @@ void procfs_root_path(pid_t pid, const char *path, char *buf, size_t sz)
 	snprintf(buf, sz, "/proc/%d/root%s", (int)pid, path);
 }
 
+#define DELETED " (deleted)"
+#define DELETED_LEN (sizeof(DELETED) - 1)
+
+void procfs_map_file_path(pid_t pid, const struct mapping *m, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start, m->end);
+}
+
+int procfs_auxv(pid_t pid, unsigned long type, unsigned long *val)
+{
+	unsigned long kv[2];
+	char fn[64];
+	FILE *f;
+
+	snprintf(fn, sizeof(fn), "/proc/%d/auxv", (int)pid);
+	f = fopen(fn, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fread(kv, sizeof(kv), 1, f) == 1) {
+		if (kv[0] == type) {
+			*val = kv[1];
+			fclose(f);
+			return 0;
+		}
+		if (kv[0] == AT_NULL)
+			break;
+	}
+	fclose(f);
+	return -ENOENT;
+}
+
 int procfs_read_maps(pid_t pid, struct maps *m)
 {
 	char fn[64], *line = NULL;
@@ -40,6 +72,7 @@ int procfs_read_maps(pid_t pid, struct maps *m)
 		char perms[8];
 		int pos = 0;
 		char *path, *nl;
+		bool deleted;
 
 		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
 			   &maj, &min, &ino, &pos) < 7 || !pos)
@@ -50,6 +83,9 @@ int procfs_read_maps(pid_t pid, struct maps *m)
 		nl = strchr(path, '\n');
 		if (nl)
 			*nl = '\0';
+		deleted = strlen(path) > DELETED_LEN && !strcmp(path + strlen(path) - DELETED_LEN, DELETED);
+		if (deleted)
+			path[strlen(path) - DELETED_LEN] = '\0';
 		if (m->n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			struct mapping *nv = realloc(m->v, nc * sizeof(*nv));
@@ -65,6 +101,7 @@ int procfs_read_maps(pid_t pid, struct maps *m)
 			.start = start, .end = end, .pgoff = pgoff,
 			.dev = ((uint64_t)maj << 20) | min, .ino = ino,
 			.exec = perms[2] == 'x',
+			.deleted = deleted,
 			.path = strdup(path),
 		};
 	}
@@ -133,7 +170,8 @@ enum proc_state procfs_state(pid_t pid)
 	return PROC_RUNNING;
 }
 
-int procfs_find_by_exe(uint64_t kdev, uint64_t ino, pid_t **pids, size_t *n)
+/* Processes (not threads) for which match(pid, arg) holds; *pids is malloc'ed. */
+static int find_processes(bool (*match)(long pid, const void *arg), const void *arg, pid_t **pids, size_t *n)
 {
 	size_t cap = 0;
 	struct dirent *de;
@@ -144,15 +182,10 @@ int procfs_find_by_exe(uint64_t kdev, uint64_t ino, pid_t **pids, size_t *n)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		char fn[64];
-		struct stat st;
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
-		if (*end || pid <= 0)
-			continue;
-		snprintf(fn, sizeof(fn), "/proc/%ld/exe", pid);
-		if (stat(fn, &st) || st.st_ino != ino || procfs_kdev(st.st_dev) != kdev)
+		if (*end || pid <= 0 || !match(pid, arg))
 			continue;
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 16;
@@ -169,4 +202,38 @@ int procfs_find_by_exe(uint64_t kdev, uint64_t ino, pid_t **pids, size_t *n)
 	}
 	closedir(d);
 	return 0;
+}
+
+struct exe_id {
+	uint64_t kdev, ino;
+};
+
+static bool runs_exe(long pid, const void *arg)
+{
+	const struct exe_id *id = arg;
+	char fn[64];
+	struct stat st;
+
+	snprintf(fn, sizeof(fn), "/proc/%ld/exe", pid);
+	return !stat(fn, &st) && st.st_ino == id->ino && procfs_kdev(st.st_dev) == id->kdev;
+}
+
+int procfs_find_by_exe(uint64_t kdev, uint64_t ino, pid_t **pids, size_t *n)
+{
+	struct exe_id id = { kdev, ino };
+
+	return find_processes(runs_exe, &id, pids, n);
+}
+
+static bool has_comm(long pid, const void *arg)
+{
+	char comm[64];
+
+	return !procfs_comm((pid_t)pid, comm, sizeof(comm)) && !strcmp(comm, arg) &&
+	       procfs_state((pid_t)pid) == PROC_RUNNING;
+}
+
+int procfs_find_by_comm(const char *comm, pid_t **pids, size_t *n)
+{
+	return find_processes(has_comm, comm, pids, n);
 }

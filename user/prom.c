@@ -183,6 +183,7 @@ int prom_init(struct prom_exporter *px, const struct probe_set *ps, const struct
 	px->probes = calloc(ps->n ? ps->n : 1, sizeof(*px->probes));
 	if (!px->probes)
 		return -ENOMEM;
+	px->nprobes = ps->n;
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct probe *p = &ps->v[i];
 		const pid_t *v = p->npids ? p->pids : pids;
@@ -296,6 +297,16 @@ int prom_update(struct prom_exporter *px, const struct aggregator *a, struct kst
 			px->seen[n++] = px->seen[i];
 	px->nseen = n;
 
+	/* probes found after start (a library loaded later) */
+	if (px->ps->n > px->nprobes) {
+		struct prom_probe *nv = realloc(px->probes, px->ps->n * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		memset(nv + px->nprobes, 0, (px->ps->n - px->nprobes) * sizeof(*nv));
+		px->probes = nv;
+		px->nprobes = px->ps->n;
+	}
 	for (uint32_t id = 0; id < px->ps->n; id++) {
 		struct prom_probe *pp = &px->probes[id];
 		struct probe_stats st;

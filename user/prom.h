@@ -59,6 +59,7 @@ struct prom_exporter {
 	struct prom_seen *seen;        /* aggregator series taken in so far */
 	size_t nseen, capseen;
 	struct prom_probe *probes;     /* one per probe id */
+	size_t nprobes;
 	double overhead_ratio;         /* last window: probe seconds per second */
 	bool has_ratio;
 	struct prom_proc *procs;       /* live target processes, last update */

@@ -1,38 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fnmatch.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "elfsym.h"
 #include "log.h"
-#include "procfs.h"
+#include "needed.h"
 #include "resolve.h"
 
 #define NEAREST 3
-
-/* One ELF object a target has mapped (or a followed executable). */
-struct object {
-	char *path;         /* as the target names it */
-	char *open_path;    /* as inferlat opens it */
-	uint64_t dev, ino;
-	pid_t pid;          /* the target it was found in; 0 for -x / COMMAND files */
-	struct elf_obj elf;
-	bool opened, bad;
-};
-
-struct objects {
-	struct object *v;
-	size_t n;
-};
 
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
+}
+
+static bool has_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static bool lib_glob_matches(const char *glob, const char *b, const char *soname)
+{
+	size_t n = strlen(glob);
+	char versioned[512];
+
+	if (!fnmatch(glob, b, 0) || (soname && !fnmatch(glob, soname, 0)))
+		return true;
+	/* libggml*.so matches libggml-base.so.1 */
+	if (n > 3 && !strcmp(glob + n - 3, ".so") &&
+	    snprintf(versioned, sizeof(versioned), "%s.*", glob) < (int)sizeof(versioned))
+		return !fnmatch(versioned, b, 0);
+	return false;
 }
 
 bool resolve_lib_matches(const char *name, const char *path, const char *soname)
@@ -42,7 +44,9 @@ bool resolve_lib_matches(const char *name, const char *path, const char *soname)
 	char stem[256];
 
 	if (strchr(name, '/'))
-		return !strcmp(name, path);
+		return has_glob(name) ? !fnmatch(name, path, 0) : !strcmp(name, path);
+	if (has_glob(name))
+		return lib_glob_matches(name, b, soname);
 	if (!strcmp(b, name) || (soname && !strcmp(soname, name)))
 		return true;
 	/* libfoo.so matches libfoo.so.1.2 */
@@ -60,48 +64,10 @@ bool resolve_lib_matches(const char *name, const char *path, const char *soname)
 	return false;
 }
 
-/* "ns::f<int>(int) const" -> "ns::f<int>" (skips "(anonymous namespace)"
- * and "operator()"). Returns a pointer into buf. */
-static const char *demangled_base(const char *d, char *buf, size_t sz)
+bool resolve_sym_matches(const char *glob, const struct elf_func *f)
 {
-	int depth = 0;
-	size_t i;
-
-	for (i = 0; d[i]; i++) {
-		if (d[i] == '<')
-			depth++;
-		else if (d[i] == '>' && depth > 0)
-			depth--;
-		else if (d[i] == '(' && depth == 0) {
-			if (!strncmp(d + i, "(anonymous namespace)", 21)) {
-				i += 20;
-				continue;
-			}
-			if (i >= 8 && !strncmp(d + i - 8, "operator()", 10)) {
-				i += 1;
-				continue;
-			}
-			break;
-		}
-	}
-	if (i >= sz)
-		i = sz - 1;
-	memcpy(buf, d, i);
-	buf[i] = '\0';
-	return buf;
-}
-
-bool resolve_sym_matches(const char *glob, const char *name, const char *demangled)
-{
-	char base[1024];
-
-	if (!fnmatch(glob, name, 0))
-		return true;
-	if (!demangled)
-		return false;
-	if (!fnmatch(glob, demangled, 0))
-		return true;
-	return !fnmatch(glob, demangled_base(demangled, base, sizeof(base)), 0);
+	return !fnmatch(glob, f->name, 0) || (f->demangled && !fnmatch(glob, f->demangled, 0)) ||
+	       (f->base && !fnmatch(glob, f->base, 0));
 }
 
 size_t resolve_edit_distance(const char *a, const char *b)
@@ -139,97 +105,19 @@ size_t resolve_edit_distance(const char *a, const char *b)
 	return d;
 }
 
-static struct object *objects_add(struct objects *os, const char *path, const char *open_path,
-				  uint64_t dev, uint64_t ino, pid_t pid)
+int resolve_choose_site(const struct elf_obj *o, uint64_t func_off, bool at_symbol, struct site *out)
 {
-	struct object *nv;
+	uint8_t code[16] = { 0 };
+	long n = elf_obj_read(o, func_off, code, sizeof(code));
 
-	for (size_t i = 0; i < os->n; i++)
-		if (os->v[i].dev == dev && os->v[i].ino == ino)
-			return &os->v[i];
-	nv = realloc(os->v, (os->n + 1) * sizeof(*nv));
-	if (!nv)
-		return NULL;
-	os->v = nv;
-	memset(&os->v[os->n], 0, sizeof(*nv));
-	os->v[os->n] = (struct object){
-		.path = strdup(path), .open_path = strdup(open_path),
-		.dev = dev, .ino = ino, .pid = pid,
-	};
-	return &os->v[os->n++];
-}
-
-static void objects_free(struct objects *os)
-{
-	for (size_t i = 0; i < os->n; i++) {
-		if (os->v[i].opened)
-			elf_obj_close(&os->v[i].elf);
-		free(os->v[i].path);
-		free(os->v[i].open_path);
+	if (n <= 0)
+		return n < 0 ? (int)n : -EIO;
+	site_choose(code, (size_t)n, func_off, out);
+	if (at_symbol && out->skip) {
+		out->skip = 0;
+		out->kind = out->start_kind;
+		memcpy(out->insn, out->start_insn, sizeof(out->insn));
 	}
-	free(os->v);
-	memset(os, 0, sizeof(*os));
-}
-
-/* Executable file mappings of every target pid, deduplicated by inode. */
-static int collect_mapped(const struct targets *t, struct objects *os)
-{
-	for (size_t i = 0; i < t->npids; i++) {
-		struct maps m;
-		int err;
-
-		err = procfs_read_maps(t->pids[i], &m);
-		if (err == -ESRCH) {
-			log_err("PID %d exited while inferlat was attaching", (int)t->pids[i]);
-			return err;
-		}
-		if (err) {
-			log_err("cannot read /proc/%d/maps: %s", (int)t->pids[i], strerror(-err));
-			return err;
-		}
-		for (size_t j = 0; j < m.n; j++) {
-			char open_path[4096];
-
-			if (!m.v[j].exec || strstr(m.v[j].path, " (deleted)"))
-				continue;
-			procfs_root_path(t->pids[i], m.v[j].path, open_path, sizeof(open_path));
-			if (!objects_add(os, m.v[j].path, open_path, m.v[j].dev, m.v[j].ino, t->pids[i])) {
-				procfs_free_maps(&m);
-				return -ENOMEM;
-			}
-		}
-		procfs_free_maps(&m);
-	}
-	return 0;
-}
-
-static int add_file(struct objects *os, const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st))
-		return -errno;
-	return objects_add(os, path, path, procfs_kdev(st.st_dev), st.st_ino, 0) ? 0 : -ENOMEM;
-}
-
-static int object_open(struct object *o)
-{
-	int err;
-
-	if (o->opened)
-		return 0;
-	if (o->bad)
-		return -ENOEXEC;
-	err = elf_obj_open(o->open_path, &o->elf);
-	if (!err)
-		err = elf_obj_load_funcs(&o->elf);
-	if (err) {
-		if (o->elf.elf)
-			elf_obj_close(&o->elf);
-		o->bad = true;
-		return err;
-	}
-	o->opened = true;
 	return 0;
 }
 
@@ -242,38 +130,19 @@ static struct probe *find_probe(struct probe_set *ps, uint64_t dev, uint64_t ino
 	return NULL;
 }
 
-static int probe_add_pid(struct probe *p, pid_t pid)
-{
-	pid_t *nv;
-
-	for (size_t i = 0; i < p->npids; i++)
-		if (p->pids[i] == pid)
-			return 0;
-	nv = realloc(p->pids, (p->npids + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	p->pids = nv;
-	p->pids[p->npids++] = pid;
-	return 0;
-}
-
 static int add_probe(struct probe_set *ps, const struct probe_spec *s, struct object *o,
-		     const char *symbol, uint64_t func_off, size_t max_probes, bool site_at_symbol)
+		     const char *symbol, uint64_t func_off, const struct resolve_opts *ro)
 {
 	uint8_t code[16] = { 0 };
 	struct probe *p;
-	long n;
 	char name[1024];
+	long n;
+	int err;
 
 	if (find_probe(ps, o->dev, o->ino, func_off))
 		return 0;
-	if (ps->n >= max_probes)
+	if (ps->n >= ro->max_probes)
 		return -E2BIG;
-	n = elf_obj_read(&o->elf, func_off, code, sizeof(code));
-	if (n <= 0) {
-		log_err("cannot read code of %s in %s", symbol, o->path);
-		return n < 0 ? (int)n : -EIO;
-	}
 	p = realloc(ps->v, (ps->n + 1) * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -286,6 +155,10 @@ static int add_probe(struct probe_set *ps, const struct probe_spec *s, struct ob
 	p->object = strdup(o->path);
 	p->attach_path = strdup(o->open_path);
 	p->symbol = strdup(symbol);
+	if (!p->name || !p->object || !p->attach_path || !p->symbol) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	p->dev = o->dev;
 	p->ino = o->ino;
 	p->func_off = func_off;
@@ -295,36 +168,40 @@ static int add_probe(struct probe_set *ps, const struct probe_spec *s, struct ob
 	if (s->offset && !s->at_offset) {
 		/* +OFF: only across rsp-neutral padding, or the return probe
 		 * would take the wrong stack slot for the return address */
-		size_t neutral = site_neutral_prefix(code, (size_t)n);
+		size_t neutral;
 
+		n = elf_obj_read(&o->elf, func_off, code, sizeof(code));
+		if (n <= 0) {
+			err = n < 0 ? (int)n : -EIO;
+			goto unreadable;
+		}
+		neutral = site_neutral_prefix(code, (size_t)n);
 		if (s->offset > neutral) {
 			log_err("probe '%s': +%#llx passes instructions that move the stack pointer; "
 				"inferlat times calls and can only skip endbr64 and nops (here: +%#zx)",
 				s->text, (unsigned long long)s->offset, neutral);
-			free(p->name);
-			free(p->object);
-			free(p->attach_path);
-			free(p->symbol);
-			return -EINVAL;
+			err = -EINVAL;
+			goto fail;
 		}
 		site_choose(code + s->offset, (size_t)n - s->offset, func_off + s->offset, &p->site);
 		p->site.skip += (uint32_t)s->offset;
-	} else {
-		site_choose(code, (size_t)n, func_off, &p->site);
-		if (site_at_symbol && p->site.skip) {
-			p->site.skip = 0;
-			p->site.kind = p->site.start_kind;
-			memcpy(p->site.insn, p->site.start_insn, sizeof(p->site.insn));
-		}
+	} else if ((err = resolve_choose_site(&o->elf, func_off, ro->site_at_symbol, &p->site))) {
+		goto unreadable;
 	}
 	ps->n++;
 	return 0;
+unreadable:
+	log_err("cannot read the code of %s in %s: %s", symbol, o->path, strerror(-err));
+fail:
+	probe_clear(p);
+	return err;
 }
 
-static void report_nearest(const struct probe_spec *s, struct objects *os, size_t first, size_t last)
+/* The nearest function names to a pattern that matched nothing, in one line. */
+static void report_nearest(const struct probe_spec *s, struct objects *os, const size_t *idx, size_t nidx)
 {
 	struct { const char *name; size_t d; } best[NEAREST];
-	char want[512], base[1024], line[2048];
+	char want[512], line[2048];
 	size_t nb = 0, len = 0, k = 0;
 
 	/* compare against the pattern without its glob characters */
@@ -332,14 +209,14 @@ static void report_nearest(const struct probe_spec *s, struct objects *os, size_
 		if (!strchr("*?[]", *c))
 			want[k++] = *c;
 	want[k] = '\0';
-	for (size_t i = first; i < last; i++) {
-		struct object *o = &os->v[i];
+	for (size_t i = 0; i < nidx; i++) {
+		struct object *o = &os->v[idx[i]];
 
 		if (!o->opened)
 			continue;
 		for (size_t j = 0; j < o->elf.nfuncs; j++) {
 			const struct elf_func *f = &o->elf.funcs[j];
-			const char *cand = f->demangled ? demangled_base(f->demangled, base, sizeof(base)) : f->name;
+			const char *cand = f->base ? f->base : f->name;
 			size_t d = resolve_edit_distance(want, cand);
 			size_t pos = nb < NEAREST ? nb++ : NEAREST;
 
@@ -364,199 +241,318 @@ static void report_nearest(const struct probe_spec *s, struct objects *os, size_
 		log_err("probe '%s': no function matches (the object has no symbols: give LIB:0xOFFSET)", s->text);
 }
 
-/* Candidate objects for a spec: [first, last) in os after filtering by lib. */
-static int spec_objects(const struct probe_spec *s, struct objects *all, const struct targets *t,
-			struct objects *out)
+/* Why a named object cannot be probed, in one line. */
+static void report_unopenable(const struct probe_spec *s, const struct object *o, int err)
 {
-	if (s->lib && strchr(s->lib, '/')) {
-		/* a path: as the targets see it if they map it, else on this host */
-		for (size_t i = 0; i < all->n; i++)
-			if (!strcmp(all->v[i].path, s->lib) &&
-			    !objects_add(out, all->v[i].path, all->v[i].open_path, all->v[i].dev,
-					 all->v[i].ino, all->v[i].pid))
-				return -ENOMEM;
-		if (!out->n) {
-			int err = add_file(out, s->lib);
+	if (err == -ENOEXEC)
+		log_err("probe '%s': %s is not an ELF file (x86-64): name a shared library or executable",
+			s->text, o->path);
+	else if (!o->open_path)
+		log_err("probe '%s': PID %d maps %s, but the file was deleted or left its mount namespace "
+			"and /proc/%d/map_files cannot reach it (needs CAP_SYS_ADMIN): restart the target to probe it",
+			s->text, o->npids ? (int)o->pids[0] : 0, o->path, o->npids ? (int)o->pids[0] : 0);
+	else
+		log_err("probe '%s': %s: %s", s->text, o->path, strerror(-err));
+}
 
-			if (err) {
-				log_err("probe '%s': %s: %s", s->text, s->lib, strerror(-err));
-				return err;
-			}
-		}
+static int push_index(size_t **idx, size_t *n, size_t i)
+{
+	size_t *nv;
+
+	for (size_t k = 0; k < *n; k++)
+		if ((*idx)[k] == i)
+			return 0;
+	nv = realloc(*idx, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	*idx = nv;
+	(*idx)[(*n)++] = i;
+	return 0;
+}
+
+static bool spec_wants_object(const struct probe_spec *s, struct object *o, const struct resolve_opts *ro)
+{
+	if (!s->lib)
+		return true;
+	if (strchr(s->lib, '/'))
+		return resolve_lib_matches(s->lib, o->path, NULL);
+	/* the soname needs the file open; the basename first, cheaply */
+	if (resolve_lib_matches(s->lib, o->path, NULL))
+		return true;
+	return !object_peek(o) && resolve_lib_matches(s->lib, o->path, o->elf.soname);
+}
+
+/*
+ * A LIB path that no target maps yet: the file each target would load by
+ * that path, in its own root (containers: never a host file that merely has
+ * the same path); and the host's file for processes still to come (-x,
+ * COMMAND). Probes on it fire as soon as a target maps it.
+ */
+static int add_unmapped_path(const struct probe_spec *s, struct objects *all, const struct targets *t,
+			     size_t **idx, size_t *nidx)
+{
+	int last = -ENOENT;
+
+	for (size_t i = 0; i <= t->npids; i++) {
+		/* last round: the host, for processes still to come */
+		bool host = i == t->npids;
+		struct object *o;
+		int err;
+
+		if (host && t->npids && !t->nexes && !t->ncomms && !t->child)
+			break;
+		err = objects_add_file(all, s->lib, host ? 0 : t->pids[i], &o);
+		if (!err)
+			err = push_index(idx, nidx, (size_t)(o - all->v));
+		if (err == -ENOMEM)
+			return err;
+		if (err)
+			last = err;
+	}
+	if (!*nidx) {
+		log_err("probe '%s': %s: %s%s", s->text, s->lib, strerror(-last),
+			t->npids ? " (looked up in the targets' own root, /proc/PID/root)" : "");
+		return last;
+	}
+	return 0;
+}
+
+/*
+ * The objects a spec applies to, as indices into all. A library name that
+ * no target maps yet leaves the spec waiting (*pending): it is resolved when
+ * a target loads a matching library.
+ */
+static int spec_objects(const struct probe_spec *s, struct objects *all, const struct targets *t,
+			const struct resolve_opts *ro, size_t **idx, size_t *nidx, bool *pending)
+{
+	int err;
+
+	*pending = false;
+	for (size_t i = 0; i < all->n; i++)
+		if (spec_wants_object(s, &all->v[i], ro) && (err = push_index(idx, nidx, i)))
+			return err;
+	if (s->lib && strchr(s->lib, '/') && !has_glob(s->lib) && !*nidx)
+		return add_unmapped_path(s, all, t, idx, nidx);
+	if (!*nidx && s->lib) {
+		*pending = true;
 		return 0;
 	}
-	for (size_t i = 0; i < all->n; i++) {
-		struct object *o = &all->v[i];
-
-		if (s->lib) {
-			/* soname needs the file open; basename first, cheaply */
-			bool m = resolve_lib_matches(s->lib, o->path, NULL);
-
-			if (!m && !object_open(o))
-				m = resolve_lib_matches(s->lib, o->path, o->elf.soname);
-			if (!m)
-				continue;
-		}
-		if (!objects_add(out, o->path, o->open_path, o->dev, o->ino, o->pid))
-			return -ENOMEM;
-	}
-	if (!out->n && s->lib) {
-		if (t->npids || t->nexes)
-			log_err("probe '%s': library '%s' is not mapped by the target%s "
-				"(give its path, or check /proc/PID/maps)", s->text, s->lib,
-				t->npids > 1 ? "s" : "");
-		else
-			log_err("probe '%s': library '%s' not found: give its path", s->text, s->lib);
-		return -ENOENT;
-	}
 	/* a library name must name one file */
-	if (s->lib && out->n > 1) {
+	if (s->lib && !has_glob(s->lib) && *nidx > 1) {
 		char line[2048];
 		size_t len = 0;
 
-		for (size_t i = 0; i < out->n && len < sizeof(line); i++)
-			len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i ? ", " : "", out->v[i].path);
+		for (size_t i = 0; i < *nidx && len < sizeof(line); i++)
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i ? ", " : "",
+						all->v[(*idx)[i]].path);
 		log_err("probe '%s': library name '%s' is ambiguous: %s; give the path", s->text, s->lib, line);
 		return -EINVAL;
 	}
 	return 0;
 }
 
+/* Probes for every function of o that s matches. -E2BIG over the cap. */
+static int add_matches(const struct probe_spec *s, struct object *o, const struct resolve_opts *ro,
+		       struct probe_set *ps, bool *matched)
+{
+	int err = 0;
+
+	if (s->at_offset) {
+		const struct elf_func *f;
+		char sym[600];
+
+		if (!elf_obj_off_is_code(&o->elf, s->offset)) {
+			log_err("probe '%s': offset %#llx is not in an executable segment of %s",
+				s->text, (unsigned long long)s->offset, o->path);
+			return -EINVAL;
+		}
+		*matched = true;
+		f = elf_obj_func_at(&o->elf, s->offset);
+		if (f && f->file_off == s->offset)
+			snprintf(sym, sizeof(sym), "%s", f->demangled ? f->demangled : f->name);
+		else
+			snprintf(sym, sizeof(sym), "%#llx", (unsigned long long)s->offset);
+		return add_probe(ps, s, o, sym, s->offset, ro);
+	}
+	for (size_t j = 0; j < o->elf.nfuncs && !err; j++) {
+		const struct elf_func *f = &o->elf.funcs[j];
+
+		if (!resolve_sym_matches(s->symbol, f))
+			continue;
+		*matched = true;
+		err = add_probe(ps, s, o, f->demangled ? f->demangled : f->name, f->file_off, ro);
+	}
+	return err;
+}
+
+static void report_cap(const struct probe_spec *s, const struct resolve_opts *ro)
+{
+	log_err("probe '%s': more than %zu functions match; narrow the pattern or raise --max-probes",
+		s->text, ro->max_probes);
+}
+
 static int resolve_one(const struct probe_spec *s, struct objects *all, const struct targets *t,
 		       const struct resolve_opts *ro, struct probe_set *ps)
 {
-	struct objects cand = { 0 };
-	size_t before = ps->n;
+	size_t *idx = NULL, nidx = 0;
+	bool pending, matched = false;
 	int err;
 
-	err = spec_objects(s, all, t, &cand);
+	err = spec_objects(s, all, t, ro, &idx, &nidx, &pending);
 	if (err)
 		goto out;
-	for (size_t i = 0; i < cand.n; i++) {
-		struct object *o = &cand.v[i];
+	if (pending) {
+		ps->pending++;
+		log_note("probe '%s': no target maps a library '%s' yet; it is attached when one loads it",
+			 s->text, s->lib);
+		goto out;
+	}
+	for (size_t i = 0; i < nidx; i++) {
+		struct object *o = &all->v[idx[i]];
 
-		err = object_open(o);
+		err = object_open(o, ro->debug_root);
 		if (err) {
 			/* a named library must be readable; anonymous candidates may be skipped */
 			if (s->lib) {
-				log_err("probe '%s': %s: %s", s->text, o->path,
-					err == -ENOEXEC ? "not an x86-64 ELF object" : strerror(-err));
+				report_unopenable(s, o, err);
 				goto out;
 			}
 			err = 0;
 			continue;
 		}
-		if (s->at_offset) {
-			const struct elf_func *f;
-			char sym[600];
-
-			if (!elf_obj_off_is_code(&o->elf, s->offset)) {
-				log_err("probe '%s': offset %#llx is not in an executable segment of %s",
-					s->text, (unsigned long long)s->offset, o->path);
-				err = -EINVAL;
-				goto out;
-			}
-			f = elf_obj_func_at(&o->elf, s->offset);
-			if (f && f->file_off == s->offset)
-				snprintf(sym, sizeof(sym), "%s", f->demangled ? f->demangled : f->name);
-			else
-				snprintf(sym, sizeof(sym), "%#llx", (unsigned long long)s->offset);
-			err = add_probe(ps, s, o, sym, s->offset, ro->max_probes, ro->site_at_symbol);
-		} else {
-			for (size_t j = 0; j < o->elf.nfuncs && !err; j++) {
-				const struct elf_func *f = &o->elf.funcs[j];
-
-				if (!resolve_sym_matches(s->symbol, f->name, f->demangled))
-					continue;
-				err = add_probe(ps, s, o, f->demangled ? f->demangled : f->name,
-						f->file_off, ro->max_probes, ro->site_at_symbol);
-			}
-		}
-		if (err == -E2BIG) {
-			log_err("probe '%s': more than %zu functions match; narrow the pattern or raise --max-probes",
-				s->text, ro->max_probes);
-			goto out;
-		}
+		err = add_matches(s, o, ro, ps, &matched);
+		if (err == -E2BIG)
+			report_cap(s, ro);
 		if (err)
 			goto out;
 	}
-	if (ps->n == before && !s->at_offset) {
-		/* nothing new: either already probed by an earlier spec, or no match */
-		bool matched_before = false;
-
-		for (size_t i = 0; i < cand.n && !matched_before; i++) {
-			struct object *o = &cand.v[i];
-
-			for (size_t j = 0; o->opened && j < o->elf.nfuncs; j++)
-				if (resolve_sym_matches(s->symbol, o->elf.funcs[j].name,
-							o->elf.funcs[j].demangled)) {
-					matched_before = true;
-					break;
-				}
-		}
-		if (!matched_before) {
-			report_nearest(s, &cand, 0, cand.n);
-			err = -ENOENT;
-		}
+	if (!matched) {
+		report_nearest(s, all, idx, nidx);
+		err = -ENOENT;
 	}
 out:
-	objects_free(&cand);
+	free(idx);
 	return err;
 }
 
-int resolve_probes(const struct probe_spec *specs, size_t nspecs, const struct targets *t,
-		   const struct resolve_opts *ro, struct probe_set *out)
+/* -x executables and, when no process runs them yet, the libraries their
+ * loader would map: what the processes to come will map. */
+static int add_exe_files(const struct targets *t, struct objects *all)
 {
-	struct objects all = { 0 };
-	int err;
+	for (size_t i = 0; i < t->nexes; i++) {
+		const struct exe_target *x = &t->exes[i];
+		struct object *o;
+		char **libs = NULL;
+		size_t nlibs = 0;
+		int err;
+
+		err = objects_add_file(all, x->path, 0, &o);
+		if (err) {
+			log_err("-x %s: %s", x->path, strerror(-err));
+			return err;
+		}
+		if (x->running)
+			continue;
+		err = needed_libraries(x->path, &libs, &nlibs);
+		for (size_t j = 0; !err && j < nlibs; j++) {
+			err = objects_add_file(all, libs[j], 0, &o);
+			if (err == -ENOENT)
+				err = 0;   /* listed, then removed: nothing to probe */
+		}
+		needed_free(libs, nlibs);
+		if (err == -ENOEXEC)
+			log_info("-x %s: static, or its loader is not inferlat's: libraries its processes "
+				 "load are probed when they load them", x->path);
+		if (err && err != -ENOEXEC) {
+			log_err("-x %s: cannot list the libraries it loads: %s", x->path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int resolve_collect_objects(const struct targets *t, struct objects *all)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < t->npids; i++) {
+		err = objects_add_mapped(all, t->pids[i]);
+		if (err == -ESRCH)
+			log_err("PID %d exited while inferlat was reading its libraries", (int)t->pids[i]);
+		else if (err)
+			log_err("cannot read /proc/%d/maps: %s", (int)t->pids[i], strerror(-err));
+	}
+	return err ? err : add_exe_files(t, all);
+}
+
+int resolve_probes(const struct probe_spec *specs, size_t nspecs, const struct targets *t,
+		   const struct resolve_opts *ro, struct probe_set *out, struct objects *all)
+{
+	bool per_pid = !t->nexes && !t->ncomms && !t->child;
+	int err = 0;
 
 	memset(out, 0, sizeof(*out));
-	err = collect_mapped(t, &all);
-	for (size_t i = 0; !err && i < t->nexes; i++)
-		err = add_file(&all, t->exes[i].path);
+	err = resolve_collect_objects(t, all);
 	for (size_t i = 0; !err && i < nspecs; i++)
-		err = resolve_one(&specs[i], &all, t, ro, out);
+		err = resolve_one(&specs[i], all, t, ro, out);
 	if (err)
 		goto fail;
 
 	/*
-	 * Which processes each probe fires for. Objects found in -p targets'
-	 * maps are attached per process (others mapping the same library are
-	 * not trapped). -x and COMMAND files are attached for all processes and
-	 * filtered in BPF by the traced set, which exec events keep current.
+	 * Which processes each probe fires for. With only -p targets, a probe
+	 * is attached per process that maps (or would load) its file: others
+	 * mapping the same library (libc!) never trap. With -x, --comm or a
+	 * COMMAND the set changes as processes start, so probes are attached
+	 * for all processes and filtered in BPF by the traced set, which exec
+	 * and fork events keep current.
 	 */
-	for (size_t i = 0; i < out->n; i++) {
+	out->filter_tgid = !per_pid;
+	for (size_t i = 0; per_pid && i < out->n; i++) {
 		struct probe *p = &out->v[i];
-		bool per_pid = !t->nexes && !t->child;
+		struct object *o = objects_find(all, p->dev, p->ino);
 
-		if (!per_pid) {
-			out->filter_tgid = true;
-			continue;
-		}
-		for (size_t j = 0; j < t->npids; j++) {
-			struct maps m;
-
-			if (procfs_read_maps(t->pids[j], &m))
-				continue;
-			for (size_t k = 0; k < m.n; k++) {
-				if (m.v[k].dev == p->dev && m.v[k].ino == p->ino) {
-					err = probe_add_pid(p, t->pids[j]);
-					break;
-				}
-			}
-			procfs_free_maps(&m);
+		for (size_t j = 0; o && j < o->npids; j++) {
+			err = pid_list_add(&p->pids, &p->npids, o->pids[j]);
 			if (err)
 				goto fail;
 		}
-		if (!p->npids) {
-			/* a library given by path that no target maps (yet) */
-			out->filter_tgid = true;
-		}
 	}
-	objects_free(&all);
+	/* the symbol tables are large; the watcher needs only who maps what */
+	for (size_t i = 0; i < all->n; i++)
+		object_close(&all->v[i]);
 	return 0;
 fail:
-	objects_free(&all);
 	probe_set_free(out);
 	return err;
+}
+
+int resolve_object(const struct probe_spec *specs, size_t nspecs, struct object *o,
+		   const struct resolve_opts *ro, struct probe_set *ps)
+{
+	size_t before = ps->n;
+	int err = 0;
+
+	for (size_t i = 0; i < nspecs && !err; i++) {
+		const struct probe_spec *s = &specs[i];
+		bool matched = false;
+
+		if (!spec_wants_object(s, o, ro))
+			continue;
+		err = object_open(o, ro->debug_root);
+		if (err) {
+			if (!s->lib)
+				return 0;   /* not an object of ours to explain */
+			report_unopenable(s, o, err);
+			return err;
+		}
+		err = add_matches(s, o, ro, ps, &matched);
+		if (err == -E2BIG) {
+			/* what fits is attached; the rest was explained */
+			report_cap(s, ro);
+			err = 0;
+			break;
+		}
+	}
+	object_close(o);
+	return err ? err : (int)(ps->n - before);
 }

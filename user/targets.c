@@ -15,23 +15,34 @@
 #include "procfs.h"
 #include "targets.h"
 
-static int add_pid(struct targets *t, pid_t pid)
+int pid_list_add(pid_t **v, size_t *n, pid_t pid)
 {
 	pid_t *nv;
 
-	for (size_t i = 0; i < t->npids; i++)
-		if (t->pids[i] == pid)
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == pid)
 			return 0;
-	nv = realloc(t->pids, (t->npids + 1) * sizeof(*nv));
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
-	t->pids = nv;
-	t->pids[t->npids++] = pid;
+	*v = nv;
+	nv[(*n)++] = pid;
 	return 0;
 }
 
+/* Processes found running a target now: traced from the start. */
+static int add_found(struct targets *t, pid_t *found, size_t nfound)
+{
+	int err = 0;
+
+	for (size_t j = 0; j < nfound && !err; j++)
+		err = pid_list_add(&t->pids, &t->npids, found[j]);
+	free(found);
+	return err;
+}
+
 int targets_build(const pid_t *pids, size_t npids, char *const *exes, size_t nexes,
-		  struct targets *t)
+		  char *const *comms, size_t ncomms, struct targets *t)
 {
 	int err;
 
@@ -50,7 +61,7 @@ int targets_build(const pid_t *pids, size_t npids, char *const *exes, size_t nex
 		case PROC_RUNNING:
 			break;
 		}
-		err = add_pid(t, pids[i]);
+		err = pid_list_add(&t->pids, &t->npids, pids[i]);
 		if (err)
 			return err;
 	}
@@ -79,40 +90,32 @@ int targets_build(const pid_t *pids, size_t npids, char *const *exes, size_t nex
 		if (!x->path)
 			return -errno;
 		err = procfs_find_by_exe(x->dev, x->ino, &found, &nfound);
+		if (!err)
+			err = add_found(t, found, nfound);
 		if (err)
 			return err;
-		for (size_t j = 0; j < nfound && !err; j++)
-			err = add_pid(t, found[j]);
-		free(found);
-		if (err)
-			return err;
+		x->running = nfound > 0;
 		log_info("-x %s: %zu process(es) running it now", x->path, nfound);
 	}
-	return 0;
-}
+	for (size_t i = 0; i < ncomms; i++) {
+		char **nv = realloc(t->comms, (t->ncomms + 1) * sizeof(*nv));
+		pid_t *found;
+		size_t nfound;
 
-/* AT_ENTRY from /proc/PID/auxv: where the executable's own code starts. */
-static int auxv_entry(pid_t pid, unsigned long *entry)
-{
-	char fn[64];
-	unsigned long kv[2];
-	FILE *f;
-
-	snprintf(fn, sizeof(fn), "/proc/%d/auxv", (int)pid);
-	f = fopen(fn, "re");
-	if (!f)
-		return -errno;
-	while (fread(kv, sizeof(kv), 1, f) == 1) {
-		if (kv[0] == AT_ENTRY) {
-			*entry = kv[1];
-			fclose(f);
-			return 0;
-		}
-		if (kv[0] == AT_NULL)
-			break;
+		if (!nv)
+			return -ENOMEM;
+		t->comms = nv;
+		if (!(t->comms[t->ncomms] = strdup(comms[i])))
+			return -ENOMEM;
+		t->ncomms++;
+		err = procfs_find_by_comm(comms[i], &found, &nfound);
+		if (!err)
+			err = add_found(t, found, nfound);
+		if (err)
+			return err;
+		log_info("--comm %s: %zu process(es) named so now", comms[i], nfound);
 	}
-	fclose(f);
-	return -ENOENT;
+	return 0;
 }
 
 /* Continue a traced child until it stops with SIGTRAP, passing other
@@ -164,7 +167,7 @@ int targets_spawn(struct targets *t, char *const *argv)
 	 * and nothing of the program itself has run. A breakpoint at AT_ENTRY,
 	 * removed when hit.
 	 */
-	err = auxv_entry(pid, &entry);
+	err = procfs_auxv(pid, AT_ENTRY, &entry);
 	if (err)
 		goto fail;
 	errno = 0;
@@ -190,7 +193,7 @@ int targets_spawn(struct targets *t, char *const *argv)
 		err = -errno;
 		goto fail;
 	}
-	return add_pid(t, pid);
+	return pid_list_add(&t->pids, &t->npids, pid);
 fail:
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -211,21 +214,27 @@ void targets_free(struct targets *t)
 	for (size_t i = 0; i < t->nexes; i++)
 		free(t->exes[i].path);
 	free(t->exes);
+	for (size_t i = 0; i < t->ncomms; i++)
+		free(t->comms[i]);
+	free(t->comms);
 	free(t->pids);
 	memset(t, 0, sizeof(*t));
 }
 
+void probe_clear(struct probe *p)
+{
+	free(p->name);
+	free(p->object);
+	free(p->attach_path);
+	free(p->symbol);
+	free(p->pids);
+	memset(p, 0, sizeof(*p));
+}
+
 void probe_set_free(struct probe_set *ps)
 {
-	for (size_t i = 0; i < ps->n; i++) {
-		struct probe *p = &ps->v[i];
-
-		free(p->name);
-		free(p->object);
-		free(p->attach_path);
-		free(p->symbol);
-		free(p->pids);
-	}
+	for (size_t i = 0; i < ps->n; i++)
+		probe_clear(&ps->v[i]);
 	free(ps->v);
 	memset(ps, 0, sizeof(*ps));
 }

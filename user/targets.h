@@ -7,11 +7,12 @@
 
 /*
  * Validate -p PIDs (exists, not a zombie, not a kernel thread) and -x paths
- * (an existing ELF executable), and collect processes running them now.
- * Explains any problem on stderr; returns 0 or -errno (all bad input).
+ * (an existing ELF executable), and collect processes running them, or named
+ * by --comm, now. Explains any problem on stderr; returns 0 or -errno (all
+ * bad input).
  */
 int targets_build(const pid_t *pids, size_t npids, char *const *exes, size_t nexes,
-		  struct targets *t);
+		  char *const *comms, size_t ncomms, struct targets *t);
 
 /*
  * Start COMMAND and hold it at its entry point: the dynamic loader has mapped

@@ -48,6 +48,25 @@ struct row *report_add(struct report *r)
 	return &r->rows[r->n++];
 }
 
+int agg_grow(struct aggregator *a)
+{
+	struct probe_agg *nv;
+
+	if (a->ps->n <= a->nprobes)
+		return 0;
+	nv = realloc(a->probes, a->ps->n * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	a->probes = nv;
+	memset(&a->probes[a->nprobes], 0, (a->ps->n - a->nprobes) * sizeof(*nv));
+	for (; a->nprobes < a->ps->n; a->nprobes++) {
+		a->probes[a->nprobes].khist_prev = calloc(INFERLAT_HIST_BUCKETS, sizeof(uint64_t));
+		if (!a->probes[a->nprobes].khist_prev)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k,
 	     struct proctab *procs, double now)
 {
@@ -56,20 +75,12 @@ int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k,
 	a->k = k;
 	a->procs = procs;
 	a->win_start = a->run_start = now;
-	a->probes = calloc(ps->n ? ps->n : 1, sizeof(*a->probes));
-	if (!a->probes)
-		return -ENOMEM;
-	for (size_t i = 0; i < ps->n; i++) {
-		a->probes[i].khist_prev = calloc(INFERLAT_HIST_BUCKETS, sizeof(uint64_t));
-		if (!a->probes[i].khist_prev)
-			return -ENOMEM;
-	}
-	return 0;
+	return agg_grow(a);
 }
 
 void agg_free(struct aggregator *a)
 {
-	for (size_t i = 0; a->probes && i < a->ps->n; i++) {
+	for (size_t i = 0; a->probes && i < a->nprobes; i++) {
 		for (size_t j = 0; j < a->probes[i].n; j++)
 			free(a->probes[i].s[j]);
 		free(a->probes[i].s);
@@ -130,7 +141,7 @@ int agg_add(struct aggregator *a, const struct call_event *e, double now)
 	};
 	struct series *s;
 
-	if (e->probe_id >= a->ps->n)
+	if (e->probe_id >= a->nprobes)
 		return -EINVAL;
 	s = series_get(a, &a->probes[e->probe_id], (pid_t)e->pid, now);
 	if (!s)
@@ -340,7 +351,7 @@ int agg_report(struct aggregator *a, double now, double wall, bool final, struct
 	if (!final) {
 		r->span_s = now - a->win_start;
 		proctab_window(a->procs, now);
-		for (uint32_t id = 0; id < a->ps->n && !err; id++)
+		for (uint32_t id = 0; id < a->nprobes && !err; id++)
 			err = window_rows(a, id, r->span_s, r);
 		/* an exit is reported in one window, then the process is dropped */
 		for (size_t i = 0; i < a->procs->n; i++)
@@ -349,7 +360,7 @@ int agg_report(struct aggregator *a, double now, double wall, bool final, struct
 		a->win_start = now;
 	} else {
 		r->span_s = now - a->run_start;
-		for (uint32_t id = 0; id < a->ps->n && !err; id++)
+		for (uint32_t id = 0; id < a->nprobes && !err; id++)
 			err = final_rows(a, id, r->span_s, r);
 	}
 	return err;

@@ -22,11 +22,14 @@ struct aggregator {
 	struct proctab *procs;      /* processes seen in events */
 	struct probe_agg *probes;   /* one per probe id */
 	double win_start, run_start;   /* CLOCK_MONOTONIC seconds */
+	size_t nprobes;             /* probes aggregated: ps->n at init or last agg_grow */
 };
 
 int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k,
 	     struct proctab *procs, double now);
 void agg_free(struct aggregator *a);
+/* Take in probes added to the probe set since (libraries loaded later). */
+int agg_grow(struct aggregator *a);
 /* One call event from the ring buffer; now is CLOCK_MONOTONIC. */
 int agg_add(struct aggregator *a, const struct call_event *e, double now);
 /* Close the window at now (monotonic) / wall (Unix), filling r. final: the

@@ -15,6 +15,11 @@ BUILD = os.environ.get("INFERLAT_BUILD", os.path.join(ROOT, "build"))
 INFERLAT = os.path.join(BUILD, "inferlat")
 SERVER = os.path.join(BUILD, "fixtures", "infer-server")
 LIBINFER = os.path.join(BUILD, "fixtures", "libinfer.so.1")
+FIXTURES = os.path.join(BUILD, "fixtures")
+DL_DRIVER = os.path.join(FIXTURES, "dl-driver")
+DL_DRIVER_NOPIE = os.path.join(FIXTURES, "dl-driver-nopie")
+LIBCXX = os.path.join(FIXTURES, "libcxxfix.so")
+LIBBULK = os.path.join(FIXTURES, "libbulk.so")
 
 
 class TestFailure(AssertionError):
@@ -40,12 +45,12 @@ class Workdir:
 class Fixture:
     """infer-server: started paused (-w), released with go()."""
 
-    def __init__(self, wd, *args, wait=True, exe=SERVER, name="srv"):
+    def __init__(self, wd, *args, wait=True, exe=SERVER, name="srv", prefix=(), env=None):
         self.log_path = wd.file(name + ".log")
-        cmd = [exe, "-l", self.log_path] + [str(a) for a in args]
+        cmd = list(prefix) + [exe, "-l", self.log_path] + [str(a) for a in args]
         if wait:
             cmd.append("-w")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
         self.pid = self.proc.pid
         if wait:
             line = self.proc.stdout.readline()
@@ -80,6 +85,79 @@ class Fixture:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class DlDriver:
+    """dl-driver: loads LIB (at start, or MS ms after go() with delay_ms) and
+    calls FUNC(i) n times, logging each call's start and end."""
+
+    def __init__(self, wd, lib, func, n=100, interval_us=0, delay_ms=None, exe=DL_DRIVER,
+                 name="dl", prefix=(), env=None):
+        self.log_path = wd.file(name + ".log")
+        cmd = list(prefix) + [exe, "-w", "-n", str(n), "-i", str(interval_us), "-l", self.log_path]
+        if delay_ms is not None:
+            cmd += ["-D", str(delay_ms)]
+        cmd += [lib, func]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+        self.pid = self.proc.pid
+        self.loaded = None
+        line = self.proc.stdout.readline()
+        if line.startswith("loaded "):
+            self.loaded = int(line.split()[1], 16)
+            line = self.proc.stdout.readline()
+        check(line.startswith("ready "), "dl-driver did not start: %r" % line)
+
+    def go(self):
+        os.kill(self.pid, signal.SIGUSR1)
+
+    def wait(self, timeout=120):
+        out, _ = self.proc.communicate(timeout=timeout)
+        check(self.proc.returncode == 0, "dl-driver exited with %d" % self.proc.returncode)
+        for line in out.splitlines():
+            if line.startswith("loaded "):
+                self.loaded = int(line.split()[1], 16)
+        return out
+
+    def calls(self):
+        """(start_ns, end_ns) of every call, as the driver measured it."""
+        with open(self.log_path) as f:
+            return [tuple(int(x) for x in l.split()) for l in f if not l.startswith("#")]
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def fixture_in_mount_namespace(wd, *args):
+    """infer-server (paused) in its own mount namespace, using a copy of
+    libinfer.so.1 on a tmpfs that only the namespace sees: NS/lib/ exists
+    there, and is an empty directory on the host. Returns (NS, fixture)."""
+    ns = wd.file("ns")
+    os.makedirs(ns)
+    script = ('mount -t tmpfs none {ns} && mkdir {ns}/lib && cp {lib} {ns}/lib/ && '
+              'exec env LD_LIBRARY_PATH={ns}/lib "$0" "$@"').format(ns=ns, lib=LIBINFER)
+    prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+    return ns, Fixture(wd, *args, prefix=prefix)
+
+
+def file_offset(pid, addr):
+    """Where addr of pid lies in its file, from the kernel's own maps."""
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            rng, _, off = line.split()[:3]
+            lo, hi = (int(x, 16) for x in rng.split("-"))
+            if lo <= addr < hi:
+                return addr - lo + int(off, 16)
+    raise TestFailure("address %#x not mapped by %d" % (addr, pid))
+
+
+def build_id(path):
+    out = run(["readelf", "-n", path]).stdout
+    for line in out.splitlines():
+        if "Build ID:" in line:
+            return line.split("Build ID:")[1].strip()
+    raise TestFailure("%s has no build-id" % path)
 
 
 class Inferlat:

@@ -68,6 +68,9 @@ static void test_default_error_predicate(void **state)
 	assert_int_equal(o.specs[1].ret_bits, 64);
 	assert_true(o.interval_s == 1);
 	assert_int_equal(o.max_probes, 1000);
+	assert_false(o.max_probes_given);
+	assert_false(o.no_multi);
+	assert_null(o.debug_root);
 	assert_null(o.command);
 	cli_free(&o);
 }
@@ -88,6 +91,24 @@ static void test_textfile_options(void **state)
 	cli_free(&o);
 }
 
+static void test_attach_options(void **state)
+{
+	char *argv[] = { "inferlat", "--comm", "llama-server", "--comm", "python3", "-e", "a",
+			 "--debug-root", "/tmp/dbg", "--no-multi", "--max-probes", "64", NULL };
+	struct options o;
+
+	cli_parse((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, &o);
+	assert_int_equal(o.ncomms, 2);
+	assert_string_equal(o.comms[0], "llama-server");
+	assert_string_equal(o.comms[1], "python3");
+	assert_int_equal(o.npids + o.nexes, 0);   /* --comm alone is a target */
+	assert_string_equal(o.debug_root, "/tmp/dbg");
+	assert_true(o.no_multi);
+	assert_int_equal(o.max_probes, 64);
+	assert_true(o.max_probes_given);
+	cli_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -95,6 +116,7 @@ int main(void)
 		cmocka_unit_test(test_full_command_line),
 		cmocka_unit_test(test_textfile_options),
 		cmocka_unit_test(test_default_error_predicate),
+		cmocka_unit_test(test_attach_options),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
