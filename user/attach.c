@@ -27,23 +27,11 @@ static int add_link(struct session *s, struct bpf_link *l)
 	return 0;
 }
 
-/* One perf-event uprobe pair per site: kernels without uprobe_multi links. */
-static int attach_single(struct session *s, const char *path, pid_t pid, uint64_t off, uint32_t id)
+/* Keep a link just made (NULL: the attach failed, errno says why). */
+static int keep(struct session *s, struct bpf_link *l)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = id);
-	struct bpf_link *l;
 	int err;
 
-	l = bpf_program__attach_uprobe_opts(s->skel->progs.on_entry, pid, path, off, &uo);
-	if (!l)
-		return -errno;
-	err = add_link(s, l);
-	if (err) {
-		bpf_link__destroy(l);
-		return err;
-	}
-	uo.retprobe = true;
-	l = bpf_program__attach_uprobe_opts(s->skel->progs.on_return, pid, path, off, &uo);
 	if (!l)
 		return -errno;
 	err = add_link(s, l);
@@ -52,30 +40,40 @@ static int attach_single(struct session *s, const char *path, pid_t pid, uint64_
 	return err;
 }
 
+static int attach_tp(struct session *s, struct bpf_program *prog, const char *tp)
+{
+	int err = keep(s, bpf_program__attach(prog));
+
+	if (err)
+		log_err("cannot attach to the %s tracepoint: %s", tp, strerror(-err));
+	return err;
+}
+
+/* One perf-event uprobe pair per site: kernels without uprobe_multi links. */
+static int attach_single(struct session *s, const char *path, pid_t pid, uint64_t off, uint32_t id)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = id);
+	int err;
+
+	err = keep(s, bpf_program__attach_uprobe_opts(s->skel->progs.on_entry, pid, path, off, &uo));
+	if (err)
+		return err;
+	uo.retprobe = true;
+	return keep(s, bpf_program__attach_uprobe_opts(s->skel->progs.on_return, pid, path, off, &uo));
+}
+
 /* All sites of one file for one process (or all: pid -1) in two links. */
 static int attach_multi(struct session *s, const char *path, pid_t pid, unsigned long *offs,
 			__u64 *cookies, size_t n)
 {
 	LIBBPF_OPTS(bpf_uprobe_multi_opts, mo, .offsets = offs, .cookies = cookies, .cnt = n);
-	struct bpf_link *l;
 	int err;
 
-	l = bpf_program__attach_uprobe_multi(s->skel->progs.on_entry_multi, pid, path, NULL, &mo);
-	if (!l)
-		return -errno;
-	err = add_link(s, l);
-	if (err) {
-		bpf_link__destroy(l);
-		return err;
-	}
-	mo.retprobe = true;
-	l = bpf_program__attach_uprobe_multi(s->skel->progs.on_return_multi, pid, path, NULL, &mo);
-	if (!l)
-		return -errno;
-	err = add_link(s, l);
+	err = keep(s, bpf_program__attach_uprobe_multi(s->skel->progs.on_entry_multi, pid, path, NULL, &mo));
 	if (err)
-		bpf_link__destroy(l);
-	return err;
+		return err;
+	mo.retprobe = true;
+	return keep(s, bpf_program__attach_uprobe_multi(s->skel->progs.on_return_multi, pid, path, NULL, &mo));
 }
 
 int session_attach_sites(struct session *s, const char *path, pid_t pid, unsigned long *offs,
@@ -388,52 +386,17 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 			goto map_fail;
 	}
 	/* where the time of calls goes: scheduler events of threads inside calls */
-	{
-		struct bpf_link *l = bpf_program__attach(skel->progs.on_switch);
-
-		if (!l || add_link(s, l)) {
-			err = -errno;
-			log_err("cannot attach the sched_switch tracepoint: %s", strerror(-err));
-			goto fail;
-		}
-		l = bpf_program__attach(skel->progs.on_wakeup);
-		if (!l || add_link(s, l)) {
-			err = -errno;
-			log_err("cannot attach the sched_wakeup tracepoint: %s", strerror(-err));
-			goto fail;
-		}
-		l = bpf_program__attach(skel->progs.on_thread_exit);
-		if (!l || add_link(s, l)) {
-			err = -errno;
-			log_err("cannot attach the sched_process_exit tracepoint: %s", strerror(-err));
-			goto fail;
-		}
-	}
+	if ((err = attach_tp(s, skel->progs.on_switch, "sched_switch")) ||
+	    (err = attach_tp(s, skel->progs.on_wakeup, "sched_wakeup")) ||
+	    (err = attach_tp(s, skel->progs.on_thread_exit, "sched_process_exit")))
+		goto fail;
 	/* exec and exit tracking first, so no process slips between scan and attach */
-	if (t->nexes || t->ncomms) {
-		struct bpf_link *l = bpf_program__attach(skel->progs.on_exec);
-
-		if (!l || add_link(s, l)) {
-			err = -errno;
-			log_err("cannot attach the exec tracepoint: %s", strerror(-err));
-			goto fail;
-		}
-	}
-	if (ps->filter_tgid) {
-		struct bpf_link *l = bpf_program__attach(skel->progs.on_exit);
-
-		if (!l || add_link(s, l)) {
-			err = -errno;
-			log_err("cannot attach the exit tracepoint: %s", strerror(-err));
-			goto fail;
-		}
-		l = bpf_program__attach(skel->progs.on_fork);
-		if (!l || add_link(s, l)) {
-			err = -errno;
-			log_err("cannot attach the fork tracepoint: %s", strerror(-err));
-			goto fail;
-		}
-	}
+	if ((t->nexes || t->ncomms) && (err = attach_tp(s, skel->progs.on_exec, "sched_process_exec")))
+		goto fail;
+	if (ps->filter_tgid &&
+	    ((err = attach_tp(s, skel->progs.on_exit, "sched_process_exit")) ||
+	     (err = attach_tp(s, skel->progs.on_fork, "sched_process_fork"))))
+		goto fail;
 
 	if (o->calib) {
 		err = ps->pending ? calibrate_all(s, o->calib) : calibrate(s, ps, 0, o->calib);
