@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 	deadline = opt.duration_s > 0 ? start + opt.duration_s : 0;
 	while (!exiting) {
 		double now = mono_now();
-		double until = next_window < (deadline ? deadline : next_window) ? next_window : deadline;
+		double until = deadline && deadline < next_window ? deadline : next_window;
 		int timeout_ms = (int)((until - now) * 1000);
 
 		if (timeout_ms > 100)
