@@ -37,9 +37,9 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(UNIT_OBJS)
 unit: $(UNIT_BINS)
 	$(Q)tests/run.sh --unit $(UNIT_BINS)
 
-integration: $(OUTPUT)/inferlat fixtures
+integration: $(OUTPUT)/inferlat fixtures bench-tools
 	$(Q)tests/run.sh --integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all fixtures $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all fixtures bench-tools $(UNIT_BINS)
 	$(Q)tests/run.sh --unit $(UNIT_BINS) --integration
