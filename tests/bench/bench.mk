@@ -43,10 +43,11 @@ $(BENCH_DIR)/libmany.so: $(BENCH_DIR)/libmany.c
 # bcc compiles its programs against kernel headers at run time, and this
 # kernel ships none (no /lib/modules, no CONFIG_IKHEADERS): one tree of
 # Debian's split common + amd64 headers, as BCC_KERNEL_SOURCE wants it.
-$(BENCH_DIR)/kernel-headers: | $(BENCH_DIR)
+# Remade when Debian's headers move to a new version.
+$(BENCH_DIR)/kernel-headers: $(KHEADERS) | $(BENCH_DIR)
 	$(call msg,GEN,$@)
 	$(Q)[ -n "$(KHEADERS)" ] || { echo "no kernel headers in /usr/src: run make deps" >&2; exit 1; }
-	$(Q)rm -rf $@.tmp && mkdir $@.tmp && \
+	$(Q)rm -rf $@ $@.tmp && mkdir $@.tmp && \
 		cp -as $(patsubst %-amd64,%-common,$(KHEADERS))/. $@.tmp/ && \
 		cp -as --remove-destination $(KHEADERS)/. $@.tmp/ && \
 		echo $(notdir $(KHEADERS)) > $@.tmp/.inferlat-source && mv $@.tmp $@
