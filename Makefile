@@ -55,6 +55,7 @@ help:
 	@echo '  sanitize     unit tests built with ASan+UBSan (build/sanitize/)'
 	@echo '  integration  integration tests only (root, BPF)'
 	@echo '  demo         deps + build + profile the bundled fixture live for a few seconds'
+	@echo '  bench        deps + build + benchmark against the floor, bpftrace and bcc (bench/results.md)'
 	@echo '  install      install inferlat and its man page under PREFIX ($(PREFIX))'
 	@echo '  clean        remove build/'
 	@echo 'variables: V=1 (show commands), OUTPUT=dir, CLANG=clang-16'
@@ -95,6 +96,7 @@ $(OUTPUT)/inferlat: $(USER_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 include tests/tests.mk
+include tests/bench/bench.mk
 
 install: $(OUTPUT)/inferlat
 	install -D -m 0755 $(OUTPUT)/inferlat $(DESTDIR)$(PREFIX)/bin/inferlat

@@ -105,9 +105,9 @@ sanitize-build:
 sanitize: sanitize-build
 	$(Q)tests/run.sh --unit $(SAN_UNIT_BINS)
 
-integration: $(OUTPUT)/inferlat fixtures
+integration: $(OUTPUT)/inferlat fixtures bench-tools
 	$(Q)tests/run.sh --integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all fixtures $(UNIT_BINS) sanitize-build
+	$(Q)$(MAKE) --no-print-directory all fixtures bench-tools $(UNIT_BINS) sanitize-build
 	$(Q)INFERLAT_SANITIZED=$(SAN_OUTPUT)/inferlat tests/run.sh --unit $(UNIT_BINS) $(SAN_UNIT_BINS) --integration

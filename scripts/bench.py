@@ -1,0 +1,777 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench: what inferlat costs, side by side with the floor (empty BPF
+programs on a bare uprobe+uretprobe pair), bpftrace and bcc's funclatency, in
+one run on this machine.
+
+  1. added cost per traced call, for three prologue kinds
+  2. loss: events delivered vs calls made at the highest call rates
+  3. agent footprint: inferlat's (and bpftrace's) CPU and RSS at given rates
+  4. accuracy: reported percentiles vs the fixture's exact ones
+  5. attach time for 1, 100 and 1000 functions
+
+Every figure is the min and median of --runs runs, configurations taken in
+turn within each run. The tables go to stdout and to bench/results.md (the
+hand-written notes after the NOTES marker are kept); --json writes every raw
+number. This measures and reports; it decides no test. --smoke runs each mode
+once on tiny sizes (tests/integration/test_bench.py)."""
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import harness  # noqa: E402  (the fixture and its exact quantiles, shared with the tests)
+
+BPFTRACE = "bpftrace"
+FUNCLATENCY = "/usr/sbin/funclatency-bpfcc"
+NOTES = "<!-- NOTES: everything below is written by hand and kept when the driver rewrites this file -->"
+
+# The fixture's trivial functions (tests/fixtures/prologues.S): -B kind,
+# symbol, and how far inferlat moves the entry probe (past endbr64).
+PROLOGUES = [("endbr", "proto_endbr", 4, "`endbr64; push %rbp`"),
+             ("push", "proto_push", 0, "`push %rbp`"),
+             ("nop5", "proto_nop5", 0, "5-byte `nop`")]
+
+FULL = {"cost_calls": 30000, "base_calls": 20000000, "loss_calls": 600000,
+        "fp_seconds": 3.0, "fp_max_calls": 400000, "acc_calls": 5000,
+        "attach_bpftrace_max": 1000}
+SMOKE = {"cost_calls": 2000, "base_calls": 200000, "loss_calls": 20000,
+         "fp_seconds": 0.3, "fp_max_calls": 20000, "acc_calls": 300,
+         "attach_bpftrace_max": 1}
+FP_RATES = [1000, 10000, 100000, 0]   # 0: as fast as the thread can
+ACC_DIST = "bimodal:300,3000,0.03"    # busy us: 97% ~300 us, 3% ~3 ms
+ATTACH_SIZES = [(1, "bench_fn_0000"), (100, "bench_fn_00*"), (1000, "bench_fn_0*")]
+
+
+class BenchError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- histograms
+
+SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+BPFTRACE_ROW = re.compile(r"^\[(\d+)([KMGT]?)(?:, (\d+)([KMGT]?))?[\])]\s+(\d+)\s*\|")
+BCC_ROW = re.compile(r"^\s*(\d+) -> (\d+)\s*:\s*(\d+)\s*\|")
+
+
+def parse_bpftrace_hist(text, name="@h"):
+    """bpftrace's hist() printout of map `name` -> [(lo, hi), count] with hi
+    exclusive: '[0]', '[1]', '[2, 4)', '[8K, 16K)' (K = 1024)."""
+    buckets, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("@"):
+            inside = line.split(":")[0].strip() == name
+            continue
+        m = BPFTRACE_ROW.match(line) if inside else None
+        if not m:
+            continue
+        lo = int(m.group(1)) * SUFFIX[m.group(2)]
+        hi = int(m.group(3)) * SUFFIX[m.group(4)] if m.group(3) else lo + 1
+        buckets.append(((lo, hi), int(m.group(5))))
+    return buckets
+
+
+def parse_bcc_hist(text):
+    """funclatency's printout: '8192 -> 16383 : 48233 |***|' (inclusive)."""
+    return [((int(m.group(1)), int(m.group(2)) + 1), int(m.group(3)))
+            for m in map(BCC_ROW.match, text.splitlines()) if m]
+
+
+def bucket_quantile(buckets, q):
+    """Nearest-rank quantile from a histogram: the midpoint of the bucket that
+    holds it, the best a reader of the histogram can say."""
+    total = sum(c for _, c in buckets)
+    if not total:
+        raise BenchError("empty histogram")
+    rank = max(1, math.ceil(q * total))   # as harness.exact_quantile ranks
+    seen = 0
+    for (lo, hi), c in sorted(buckets):
+        seen += c
+        if seen >= rank:
+            return (lo + hi) / 2.0
+    raise BenchError("histogram shorter than its count")
+
+
+# ---------------------------------------------------------------- processes
+
+class Paths:
+    def __init__(self, build):
+        self.build = os.path.abspath(build)
+        self.inferlat = os.path.join(self.build, "inferlat")
+        self.server = os.path.join(self.build, "fixtures", "infer-server")
+        self.libinfer = os.path.realpath(os.path.join(self.build, "fixtures", "libinfer.so.1"))
+        self.floor = os.path.join(self.build, "bench", "floor")
+        self.libmany = os.path.join(self.build, "bench", "libmany.so")
+        self.kheaders = os.path.join(self.build, "bench", "kernel-headers")
+        for f in (self.inferlat, self.server, self.floor, self.libmany, self.kheaders):
+            if not os.path.exists(f):
+                raise BenchError("%s is missing: run make bench (it builds all the benchmark needs)" % f)
+
+
+class Background:
+    """A tool running in the background; its output goes to files."""
+
+    def __init__(self, name, cmd, wd, ready, env=None):
+        self.name = name
+        self.ready = ready
+        self.out_path = os.path.join(wd, name + ".out")
+        self.err_path = os.path.join(wd, name + ".err")
+        self.started = time.monotonic()
+        with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
+            self.proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=err,
+                                         stdin=subprocess.DEVNULL, env=env)
+        self.pid = self.proc.pid
+
+    def output(self):
+        with open(self.out_path) as o, open(self.err_path) as e:
+            return o.read(), e.read()
+
+    def wait_ready(self, timeout=60):
+        """Until the tool says its probes are in place; returns the seconds it took."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out, err = self.output()
+            if self.ready(out, err):
+                return time.monotonic() - self.started
+            if self.proc.poll() is not None:
+                raise BenchError("%s exited (%d) before attaching: %s" % (
+                    self.name, self.proc.returncode, (err or out).strip()[-600:]))
+            time.sleep(0.01)
+        raise BenchError("%s not attached after %ds" % (self.name, timeout))
+
+    def stop(self, timeout=60):
+        """SIGINT (every tool here prints its summary then), wait, the output."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise BenchError("%s did not stop within %ds of SIGINT" % (self.name, timeout))
+        return self.output()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Workload:
+    """infer-server -B: a tight loop of one trivial function, started held
+    (-w) until go(); it reports its own calls, ns per call and seconds."""
+
+    def __init__(self, paths, kind, calls, threads=1, rate=0):
+        self.proc = subprocess.Popen([paths.server, "-B", kind, "-n", str(calls), "-t", str(threads),
+                                      "-r", str(rate), "-w"], stdout=subprocess.PIPE, text=True)
+        self.pid = self.proc.pid
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready "):
+            self.kill()
+            raise BenchError("infer-server -B %s did not start: %r" % (kind, line))
+
+    def go(self):
+        os.kill(self.pid, signal.SIGUSR1)
+
+    def result(self, timeout=600):
+        out, _ = self.proc.communicate(timeout=timeout)
+        m = re.search(r"calls (\d+) ns_per_call ([\d.]+) seconds ([\d.]+)", out)
+        if self.proc.returncode or not m:
+            raise BenchError("infer-server -B failed (%d): %r" % (self.proc.returncode, out))
+        return {"calls": int(m.group(1)), "ns_per_call": float(m.group(2)), "seconds": float(m.group(3))}
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def agent_sample(pid):
+    """(monotonic time, CPU ns of all of pid's threads so far, VmRSS KiB,
+    VmHWM KiB); None once the process is gone."""
+    try:
+        cpu = 0
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    cpu += int(f.read().split()[0])   # the scheduler's ns, not ticks
+            except (OSError, ValueError):
+                pass   # a thread that just exited
+        mem = {}
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("VmRSS", "VmHWM"):
+                    mem[k] = int(v.split()[0])
+        return (time.monotonic(), cpu, mem["VmRSS"], mem["VmHWM"])
+    except (OSError, KeyError):
+        return None   # gone, or a zombie without memory
+
+
+# ---------------------------------------------------------------- tools
+
+class Floor:
+    """Empty programs on a bare probe pair (tests/bench/floor.c)."""
+
+    def __init__(self, perf=False, at_site=False):
+        self.perf, self.at_site = perf, at_site
+        self.name = "floor" + (" (perf uprobe)" if perf else "")
+
+    def start(self, paths, wd, pid, lib, sym, skip):
+        spec = sym + ("+%d" % skip if self.at_site and skip else "")
+        cmd = [paths.floor] + (["--perf"] if self.perf else []) + [pid, lib, spec]
+        return Background("floor", cmd, wd, lambda out, err: "attached" in out)
+
+    def summary(self, bg, out, err):
+        return {}
+
+
+class Inferlat:
+    def __init__(self, *extra, name="inferlat"):
+        self.extra = list(extra)
+        self.name = name
+
+    def start(self, paths, wd, pid, lib, sym, skip):
+        self.json = os.path.join(wd, "inferlat.jsonl")
+        cmd = [paths.inferlat, "-p", pid, "-e", "%s:%s" % (lib, sym), "-q", "--json", self.json] + self.extra
+        return Background("inferlat", cmd, wd, lambda out, err: "inferlat: tracing " in err)
+
+    def summary(self, bg, out, err):
+        if bg.proc.returncode:
+            raise BenchError("inferlat exited %d: %s" % (bg.proc.returncode, err.strip()[-600:]))
+        with open(self.json) as f:
+            final = [json.loads(l) for l in f if l.strip() and json.loads(l)["final"]]
+        if len(final) != 1:
+            raise BenchError("inferlat: %d final records" % len(final))
+        r = final[0]
+        s = {"calls": r["calls"], "lost": r["lost"], "kernel": r.get("source") == "kernel"}
+        if "latency_s" in r:
+            s.update({k: r["latency_s"][k] * 1e9 for k in ("p50", "p99", "p999")})
+        return s
+
+
+def hist_summary(buckets):
+    s = {"calls": sum(c for _, c in buckets)}
+    if s["calls"]:
+        s.update({"p50": bucket_quantile(buckets, 0.5), "p99": bucket_quantile(buckets, 0.99),
+                  "p999": bucket_quantile(buckets, 0.999)})
+    return s
+
+
+class Bpftrace:
+    """uprobe/uretprobe with hist(), as its one-liners time a function."""
+    name = "bpftrace"
+    SCRIPT = ("BEGIN { printf(\"ready\\n\"); } "
+              "uprobe:%(lib)s:%(sym)s { @start[tid] = nsecs; } "
+              "uretprobe:%(lib)s:%(sym)s /@start[tid]/ { @h = hist(nsecs - @start[tid]); delete(@start[tid]); } "
+              "END { clear(@start); }")
+
+    def start(self, paths, wd, pid, lib, sym, skip):
+        # BEGIN fires once every probe is attached
+        env = dict(os.environ, BPFTRACE_MAX_PROBES="4096")
+        return Background("bpftrace", [BPFTRACE, "-p", pid, "-e", self.SCRIPT % {"lib": lib, "sym": sym}],
+                          wd, lambda out, err: "ready\n" in out, env=env)
+
+    def summary(self, bg, out, err):
+        return hist_summary(parse_bpftrace_hist(out))
+
+
+class Bcc:
+    name = "bcc funclatency"
+
+    def start(self, paths, wd, pid, lib, sym, skip):
+        env = dict(os.environ, BCC_KERNEL_SOURCE=paths.kheaders)
+        return Background("funclatency", [FUNCLATENCY, "-p", pid, "%s:%s" % (lib, sym)], wd,
+                          lambda out, err: "Tracing " in out, env=env)
+
+    def summary(self, bg, out, err):
+        return hist_summary(parse_bcc_hist(out))
+
+
+def traced_run(paths, tool, workload, target, timeout=600):
+    """Attach tool to a held workload, release it, stop the tool: the
+    workload's result and the tool's summary."""
+    bg = None
+    with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as wd:
+        try:
+            if tool:
+                bg = tool.start(paths, wd, workload.pid, *target)
+                bg.wait_ready()
+            workload.go()
+            res = workload.result(timeout)
+            if bg:
+                out, err = bg.stop()
+                res["tool"] = tool.summary(bg, out, err)
+            return res
+        finally:
+            workload.kill()
+            if bg:
+                bg.kill()
+
+
+def counted_all(tool, res, made):
+    got = res.get("tool", {}).get("calls")
+    if got is not None and got != made:
+        raise BenchError("%s counted %d calls, the workload made %d" % (tool.name, got, made))
+
+
+# ---------------------------------------------------------------- measurements
+
+def med(v):
+    return statistics.median(v)
+
+
+def bench_cost(paths, sizes, runs, log):
+    out = []
+    for kind, sym, skip, desc in PROLOGUES:
+        site = "symbol+%d" % skip if skip else "symbol"
+        configs = [("no probe", None, "-"),
+                   ("floor", Floor(), "symbol"),
+                   ("floor (perf uprobe)", Floor(perf=True), "symbol")]
+        if skip:
+            configs += [("floor", Floor(at_site=True), site),
+                        ("floor (perf uprobe)", Floor(perf=True, at_site=True), site)]
+        configs += [("inferlat", Inferlat(), site)]
+        if skip:
+            configs += [("inferlat --site symbol", Inferlat("--site", "symbol"), "symbol")]
+        configs += [("bpftrace", Bpftrace(), "symbol"), ("bcc funclatency", Bcc(), "symbol")]
+        samples = [[] for _ in configs]
+        for run in range(runs):
+            for i, (name, tool, where) in enumerate(configs):
+                n = sizes["base_calls"] if tool is None else sizes["cost_calls"]
+                res = traced_run(paths, tool, Workload(paths, kind, n), (paths.libinfer, sym, skip))
+                if tool:
+                    counted_all(tool, res, n)
+                samples[i].append(res["ns_per_call"])
+                log("cost %s run %d %-24s %-10s %10.1f ns/call" % (kind, run + 1, name, where, res["ns_per_call"]))
+        base = med(samples[0])
+        rows = [{"tool": name, "site": where, "ns": s, "min": min(s), "median": med(s),
+                 "added": med(s) - base if tool else None} for (name, tool, where), s in zip(configs, samples)]
+        floor_at = {r["site"]: r["added"] for r in rows if r["tool"] == "floor"}
+        bpftrace = next(r["added"] for r in rows if r["tool"] == "bpftrace")
+        for r in rows:
+            if r["added"] is not None:
+                r["x_floor"] = r["added"] / floor_at[r["site"]]
+                r["x_bpftrace"] = r["added"] / bpftrace
+        out.append({"kind": kind, "symbol": sym, "prologue": desc, "skip": skip, "rows": rows})
+    return out
+
+
+def bench_loss(paths, sizes, runs, log):
+    n = sizes["loss_calls"]
+    configs = [("1 thread", "nop5", 1, ()),
+               ("2 threads (both cores)", "nop5", 2, ()),
+               ("2 threads, 4 KiB ring buffer", "nop5", 2, ("--ringbuf-size", "4096"))]
+    out = []
+    for label, kind, threads, extra in configs:
+        out.append({"config": label, "kind": kind, "threads": threads, "runs": []})
+    for run in range(runs):
+        for row, (label, kind, threads, extra) in zip(out, configs):
+            res = traced_run(paths, Inferlat(*extra), Workload(paths, kind, n, threads),
+                             (paths.libinfer, "proto_" + kind, 0))
+            t = res["tool"]
+            r = {"made": res["calls"], "rate": res["calls"] / res["seconds"], "counted": t["calls"],
+                 "lost": t["lost"], "delivered": t["calls"] - t["lost"], "kernel": t["kernel"]}
+            row["runs"].append(r)
+            log("loss %-30s run %d: %d calls at %.0f/s, counted %d, lost %d" % (
+                label, run + 1, r["made"], r["rate"], r["counted"], r["lost"]))
+    return out
+
+
+def bench_footprint(paths, sizes, runs, log):
+    tools = [Inferlat(), Bpftrace()]
+    out = [{"tool": t.name, "rate": rate, "runs": []} for t in tools for rate in FP_RATES]
+    for run in range(runs):
+        for row in out:
+            tool = tools[0] if row["tool"] == "inferlat" else tools[1]
+            rate = row["rate"]
+            n = int(rate * sizes["fp_seconds"]) if rate else sizes["fp_max_calls"]
+            w = Workload(paths, "push", n, 1, rate)
+            with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as wd:
+                bg = tool.start(paths, wd, w.pid, paths.libinfer, "proto_push", 0)
+                try:
+                    bg.wait_ready()
+                    first = agent_sample(bg.pid)
+                    w.go()
+                    # sampled while it runs: bpftrace -p exits with its target
+                    samples = [first]
+                    grace = None
+                    while True:
+                        s = agent_sample(bg.pid)
+                        if s is None:
+                            break
+                        samples.append(s)
+                        if grace is None and w.proc.poll() is not None:
+                            # inferlat reads events on a 100 ms tick: let it take in the last ones
+                            grace = time.monotonic() + 0.15
+                        if grace is not None and time.monotonic() >= grace:
+                            break
+                        time.sleep(0.02)
+                    res = w.result()
+                    o, e = bg.stop()
+                    counted_all(tool, {"tool": tool.summary(bg, o, e)}, res["calls"])
+                finally:
+                    w.kill()
+                    bg.kill()
+            last = samples[-1]
+            r = {"calls": res["calls"], "rate": res["calls"] / res["seconds"],
+                 "cpu_share": (last[1] - first[1]) / 1e9 / (last[0] - first[0]),
+                 "rss_kib": last[2], "hwm_kib": max(x[3] for x in samples)}
+            row["runs"].append(r)
+            log("footprint %-9s %7s/s run %d: %.0f calls/s, %.2f%% of a core, RSS %d KiB" % (
+                row["tool"], rate or "max", run + 1, r["rate"], 100 * r["cpu_share"], r["rss_kib"]))
+    return out
+
+
+def bench_accuracy(paths, sizes, runs, log):
+    tools = [Inferlat(), Bpftrace(), Bcc()]
+    out = [{"tool": t.name, "runs": []} for t in tools]
+    for run in range(runs):
+        for row, tool in zip(out, tools):
+            wd = harness.Workdir()
+            try:
+                fx = harness.Fixture(wd, "-n", sizes["acc_calls"], "-b", ACC_DIST, "-s", "fixed:0",
+                                     "-S", run + 1, exe=paths.server)
+                bg = None
+                try:
+                    bg = tool.start(paths, wd.path, fx.pid, paths.libinfer, "infer_run", 0)
+                    bg.wait_ready()
+                    fx.go()
+                    fx.wait()
+                    o, e = bg.stop()
+                    s = tool.summary(bg, o, e)
+                finally:
+                    fx.kill()
+                    if bg:
+                        bg.kill()
+                durs = [r["dur_ns"] for r in fx.records()]
+            finally:
+                wd.cleanup()
+            if s["calls"] != len(durs):
+                raise BenchError("%s counted %d calls, the fixture made %d" % (tool.name, s["calls"], len(durs)))
+            r = {"calls": len(durs)}
+            for key, q in (("p50", 0.5), ("p99", 0.99), ("p999", 0.999)):
+                exact = harness.exact_quantile(durs, q)
+                r[key] = {"exact_ns": exact, "reported_ns": s[key], "rel_err": abs(s[key] - exact) / exact}
+            row["runs"].append(r)
+            log("accuracy %-16s run %d: " % (tool.name, run + 1) + ", ".join(
+                "%s %.2f%%" % (k, 100 * r[k]["rel_err"]) for k in ("p50", "p99", "p999")))
+    return out
+
+
+HOST = "import ctypes, signal, sys; ctypes.CDLL(sys.argv[1]); print('ready', flush=True); signal.pause()"
+
+
+def timed_stop(bg, timeout):
+    t0 = time.monotonic()
+    out, err = bg.stop(timeout)
+    return time.monotonic() - t0, out, err
+
+
+def bench_attach(paths, runs, bpftrace_max, log):
+    """inferlat every run; bpftrace once per size (its detach takes minutes
+    for a thousand probes here), and only up to bpftrace_max functions."""
+    out = [{"symbols": n, "glob": g, "inferlat_attach": [], "inferlat_ready": [], "inferlat_stop": []}
+           for n, g in ATTACH_SIZES]
+    host = subprocess.Popen(["/usr/bin/python3", "-c", HOST, paths.libmany], stdout=subprocess.PIPE, text=True)
+    try:
+        if host.stdout.readline().strip() != "ready":
+            raise BenchError("the attach-time host process did not load %s" % paths.libmany)
+        for run in range(runs):
+            for row in out:
+                n, glob = row["symbols"], row["glob"]
+                with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as wd:
+                    bg = Inferlat("--max-probes", str(n)).start(paths, wd, host.pid, paths.libmany, glob, 0)
+                    try:
+                        ready = bg.wait_ready()
+                        stop, _, err = timed_stop(bg, 120)
+                    finally:
+                        bg.kill()
+                m = re.search(r"tracing (\d+) functions? .*attached in ([\d.]+)s", err)
+                if not m or int(m.group(1)) != n:
+                    raise BenchError("inferlat did not attach %d functions: %s" % (n, err.strip()))
+                row["inferlat_attach"].append(float(m.group(2)))
+                row["inferlat_ready"].append(ready)
+                row["inferlat_stop"].append(stop)
+                log("attach %4d functions run %d: inferlat attach %.4fs, start to tracing %.3fs, "
+                    "exit %.3fs" % (n, run + 1, row["inferlat_attach"][-1], ready, stop))
+        for row in out:
+            n, glob = row["symbols"], row["glob"]
+            if n > bpftrace_max:
+                continue
+            with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as wd:
+                bt = Bpftrace().start(paths, wd, host.pid, paths.libmany, glob, 0)
+                try:
+                    ready = bt.wait_ready(timeout=300)
+                    stop, out_bt, err = timed_stop(bt, 900)
+                finally:
+                    bt.kill()
+            m = re.search(r"Attaching (\d+) probes", out_bt + err)
+            # an entry and a return probe per function, BEGIN and END
+            if not m or int(m.group(1)) != 2 * n + 2:
+                raise BenchError("bpftrace did not attach %d probes: %s" % (2 * n + 2, err.strip()[-300:]))
+            row["bpftrace_ready"], row["bpftrace_stop"] = ready, stop
+            log("attach %4d functions: bpftrace start to ready %.3fs, exit %.3fs" % (n, ready, stop))
+    finally:
+        host.kill()
+        host.wait()
+    return out
+
+
+# ---------------------------------------------------------------- report
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+
+    def version(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return "unknown"
+    return {"kernel": platform.release(), "cpu": cpu, "cores": os.cpu_count(),
+            "bpftrace": version([BPFTRACE, "--version"]),
+            "bcc": version(["dpkg-query", "-W", "-f=${Version}", "bpfcc-tools"])}
+
+
+def fmt_ns(v):
+    return "%.0f" % v if v >= 100 else "%.1f" % v
+
+
+def mm(values, f=fmt_ns):
+    return "%s / %s" % (f(min(values)), f(med(values)))
+
+
+def pct(v):
+    return "%.2f%%" % (100 * v)
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def targets(res):
+    """DESIGN.md's budgets against what was measured: (what, measured, target, met)."""
+    t = []
+    for p in res.get("cost", []):
+        il = next(r for r in p["rows"] if r["tool"] == "inferlat")
+        t.append(("added cost vs the floor at the same site, `%s`" % p["symbol"],
+                  "%.2fx" % il["x_floor"], "<= 1.1x", il["x_floor"] <= 1.1))
+        if p["kind"] == "endbr":
+            bcc = next(r for r in p["rows"] if r["tool"] == "bcc funclatency")
+            x_bcc = il["added"] / bcc["added"]
+            t.append(("added cost vs bpftrace / bcc, `%s`" % p["symbol"],
+                      "%.2fx / %.2fx" % (il["x_bpftrace"], x_bcc), "<= 0.5x",
+                      il["x_bpftrace"] <= 0.5 and x_bcc <= 0.5))
+    for row in res.get("loss", []):
+        lost = max(r["lost"] for r in row["runs"])
+        complete = all(r["counted"] == r["made"] for r in row["runs"])
+        if row["threads"] == 1 and not row["config"].count("KiB"):
+            t.append(("events lost at the single-thread maximum", str(lost), "0", lost == 0))
+        t.append(("histogram complete, %s" % row["config"], "yes" if complete else "no", "every call", complete))
+    for row in res.get("footprint", []):
+        if row["tool"] == "inferlat" and row["rate"] == 10000:
+            share = med([r["cpu_share"] for r in row["runs"]])
+            t.append(("agent CPU at 10k calls/s", pct(share), "< 2%", share < 0.02))
+    rss = [r["hwm_kib"] for row in res.get("footprint", []) if row["tool"] == "inferlat" for r in row["runs"]]
+    if rss:
+        t.append(("agent RSS (largest peak)", "%.1f MiB" % (max(rss) / 1024), "< 16 MiB", max(rss) < 16 * 1024))
+    for row in res.get("attach", []):
+        if row["symbols"] == 1000:
+            v = med(row["inferlat_ready"])
+            t.append(("1000 functions: start to tracing", "%.3f s" % v, "< 1 s", v < 1))
+    for row in res.get("accuracy", []):
+        if row["tool"] == "inferlat":
+            for k in ("p50", "p99", "p999"):
+                v = med([r[k]["rel_err"] for r in row["runs"]])
+                t.append(("%s error" % k, pct(v), "<= 1%", v <= 0.01))
+    return t
+
+
+def render(res):
+    m, runs = res["machine"], res["runs"]
+    out = ["# inferlat benchmark", "",
+           "Machine: Linux %s, %s, %d cores (a Firecracker VM shared with other work). "
+           "%s; bcc %s (funclatency-bpfcc, compiled against Debian's %s: this kernel ships no headers). "
+           "Written by `make bench` (`scripts/bench.py`) on %s." % (
+               m["kernel"], m["cpu"], m["cores"], m["bpftrace"], m["bcc"], res["kernel_headers"], res["date"]),
+           "",
+           "Every figure is **min / median of %d runs**; within a run the configurations take turns, "
+           "each one a fresh workload process with a freshly started tool." % runs, ""]
+    if "cost" in res:
+        out += ["## 1. Added cost per traced call", "",
+                "`infer-server -B KIND -n N`: one thread calls a trivial function N times (%d calls traced, "
+                "%d without a probe) and times the loop itself. *added* = median ns/call minus the median "
+                "without a probe. *x floor*: added cost over the floor's (empty BPF programs on an "
+                "uprobe_multi entry+return pair) at the same probe site; *x bpftrace*: over bpftrace's "
+                "(`uprobe`/`uretprobe` with `hist()`). Every tool here counted every call." % (
+                    res["sizes"]["cost_calls"], res["sizes"]["base_calls"]), ""]
+        for p in res["cost"]:
+            out += ["### `%s`: %s first" % (p["symbol"], p["prologue"]), ""]
+            rows = [[r["tool"], r["site"], mm(r["ns"]),
+                     "-" if r["added"] is None else fmt_ns(r["added"]),
+                     "-" if r["added"] is None else "%.2f" % r["x_floor"],
+                     "-" if r["added"] is None else "%.2f" % r["x_bpftrace"]] for r in p["rows"]]
+            out += [table(["tool", "entry probe at", "ns/call (min / median)", "added ns", "x floor", "x bpftrace"],
+                          rows), ""]
+    if "loss" in res:
+        out += ["## 2. Loss", "",
+                "inferlat (default mode, `-q`) on `proto_nop5` (the cheapest probe site, so the highest "
+                "call rate) called %d times per thread as fast as possible. *counted*: calls in inferlat's "
+                "final record (the in-kernel counters and histogram); *delivered*: counted minus ring-buffer "
+                "drops; *lost*: the drops inferlat reports. Rows where events were lost say whether the "
+                "final record came from the kernel's histogram." % res["sizes"]["loss_calls"], ""]
+        rows = []
+        for row in res["loss"]:
+            rs = row["runs"]
+            rows.append([row["config"], mm([r["rate"] / 1e3 for r in rs], lambda v: "%.0f" % v),
+                         "%d" % rs[0]["made"], "%d / %d" % (min(r["lost"] for r in rs), med([r["lost"] for r in rs])),
+                         "%.2f%%" % (100 * min(r["delivered"] / r["made"] for r in rs)),
+                         "yes" if all(r["counted"] == r["made"] for r in rs) else "no",
+                         "-" if not any(r["lost"] for r in rs) else
+                         "yes" if all(r["kernel"] for r in rs if r["lost"]) else "no"])
+        out += [table(["workload", "kcalls/s", "calls made", "lost (min / median)", "delivered (worst run)",
+                       "counted = made, every run", "figures from the kernel when lost"], rows), ""]
+    if "footprint" in res:
+        out += ["## 3. Agent footprint", "",
+                "`proto_push` (the same emulated probe site for both tools) called at a fixed rate for "
+                "%.1f s by one thread (the rate kept by spinning on the clock), or as fast as it can "
+                "(max: %d calls). CPU: the agent's own threads' scheduler time while the workload ran "
+                "(and up to 150 ms more, to take in the last events), as a share of one core; RSS at "
+                "the end, peak in parentheses, KiB. bpftrace aggregates in the kernel and reads nothing "
+                "per call; inferlat reads every call's event. inferlat's RSS is mostly its 4 MiB ring "
+                "buffer, which the kernel maps twice in a row (8 MiB counted)." % (
+                    res["sizes"]["fp_seconds"], res["sizes"]["fp_max_calls"]), ""]
+        rows = []
+        for row in res["footprint"]:
+            rs = row["runs"]
+            rows.append([row["tool"], "%d" % row["rate"] if row["rate"] else "max",
+                         mm([r["rate"] for r in rs], lambda v: "%.0f" % v),
+                         mm([r["cpu_share"] for r in rs], pct),
+                         "%d (%d)" % (med([r["rss_kib"] for r in rs]), max(r["hwm_kib"] for r in rs))])
+        out += [table(["agent", "target calls/s", "achieved calls/s", "CPU, share of a core", "RSS KiB (peak)"],
+                      rows), ""]
+    if "accuracy" in res:
+        out += ["## 4. Accuracy", "",
+                "`infer-server -n %d -b %s -s fixed:0`: `infer_run` burns 300 us of CPU (97%% of calls) "
+                "or 3 ms (3%%); the fixture's own clock gives every call's duration, and the exact "
+                "nearest-rank percentiles. Relative error of what each tool reports (bpftrace and bcc: the "
+                "midpoint of the log2 bucket holding the percentile), min / median over runs." % (
+                    res["sizes"]["acc_calls"], ACC_DIST), ""]
+        rows = []
+        for row in res["accuracy"]:
+            rows.append([row["tool"]] + [mm([r[k]["rel_err"] for r in row["runs"]], pct)
+                                         for k in ("p50", "p99", "p999")])
+        out += [table(["tool", "p50 error", "p99 error", "p99.9 error"], rows), ""]
+    if "attach" in res:
+        out += ["## 5. Attach time", "",
+                "A generated library of 1024 trivial functions (`bench_fn_0000`...), loaded by an idle "
+                "process; an entry and a return probe on 1, 100 or 1000 of them. inferlat: its own "
+                "attach figure (creating the uprobe_multi links; it prints milliseconds), and from exec "
+                "to \"tracing\" (BPF load, symbol resolution, overhead calibration, attach). bpftrace: "
+                "from exec to its BEGIN probe (which fires once every probe is attached), once: detaching "
+                "a thousand perf uprobes takes it minutes here. *exit*: from SIGINT until the process is "
+                "gone, probes removed. Seconds.", ""]
+        rows = [[row["symbols"], mm(row["inferlat_attach"], lambda v: "%.3f" % v),
+                 mm(row["inferlat_ready"], lambda v: "%.3f" % v), mm(row["inferlat_stop"], lambda v: "%.3f" % v),
+                 "%.3f" % row["bpftrace_ready"] if "bpftrace_ready" in row else "not run",
+                 "%.1f" % row["bpftrace_stop"] if "bpftrace_stop" in row else "not run"]
+                for row in res["attach"]]
+        out += [table(["functions", "inferlat attach", "inferlat start to tracing", "inferlat exit",
+                       "bpftrace start to ready (1 run)", "bpftrace exit (1 run)"], rows), ""]
+    out += ["## 6. Overhead on real runtimes", "",
+            "Not measured: it needs the llama.cpp, ONNX Runtime and libtorch presets and harnesses "
+            "(issue 6), which do not exist yet.", ""]
+    t = targets(res)
+    if t:
+        out += ["## Targets (DESIGN.md)", "",
+                table(["target", "measured", "budget", "met"], [[a, b, c, "yes" if d else "**no**"] for a, b, c, d in t]),
+                ""]
+    return "\n".join(out)
+
+
+def write_results(path, text):
+    """Rewrite path with text, keeping the hand-written notes after NOTES."""
+    notes = NOTES + "\n"
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        if NOTES in old:
+            notes = old[old.index(NOTES):]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text + "\n" + notes)
+    os.replace(tmp, path)
+
+
+SECTIONS = ["cost", "loss", "footprint", "accuracy", "attach"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="build directory (default build/)")
+    ap.add_argument("--runs", type=int, default=5, help="runs of every configuration (default 5)")
+    ap.add_argument("--smoke", action="store_true", help="one run of each mode on tiny sizes")
+    ap.add_argument("--only", action="append", choices=SECTIONS, help="run only this part (repeatable)")
+    ap.add_argument("--out", help="markdown results (default bench/results.md; required with --smoke)")
+    ap.add_argument("--json", help="every number as JSON")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (BPF): sudo make bench")
+    if a.smoke and not a.out:
+        sys.exit("bench: --smoke needs --out: a smoke run must not replace bench/results.md")
+    runs = 1 if a.smoke else a.runs
+    if runs < 1:
+        sys.exit("bench: --runs must be at least 1")
+    sizes = SMOKE if a.smoke else FULL
+    out_path = a.out or os.path.join(ROOT, "bench", "results.md")
+    only = a.only or SECTIONS
+
+    def log(msg):
+        print("bench: " + msg, file=sys.stderr, flush=True)
+
+    try:
+        paths = Paths(a.build)
+        with open(os.path.join(paths.kheaders, ".inferlat-source")) as f:
+            kheaders = f.read().strip()
+        res = {"machine": machine(), "runs": runs, "sizes": sizes, "kernel_headers": kheaders,
+               "date": time.strftime("%Y-%m-%d")}
+        if "cost" in only:
+            res["cost"] = bench_cost(paths, sizes, runs, log)
+        if "loss" in only:
+            res["loss"] = bench_loss(paths, sizes, runs, log)
+        if "footprint" in only:
+            res["footprint"] = bench_footprint(paths, sizes, runs, log)
+        if "accuracy" in only:
+            res["accuracy"] = bench_accuracy(paths, sizes, runs, log)
+        if "attach" in only:
+            res["attach"] = bench_attach(paths, runs, sizes["attach_bpftrace_max"], log)
+    except (BenchError, OSError, subprocess.SubprocessError) as e:
+        sys.exit("bench: %s" % e)
+    text = render(res)
+    print(text)
+    write_results(out_path, text)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+    log("wrote %s" % out_path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The benchmark driver (scripts/bench.py): its readers of bpftrace's and
+bcc's histograms, and one short run of every mode so it does not rot. No
+figure it measures decides anything here; counts do."""
+import json
+import os
+import sys
+
+from harness import ROOT, BUILD, check, run
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import bench  # noqa: E402
+
+# as bpftrace 0.17 prints hist() at exit
+BPFTRACE_OUT = """Attaching 4 probes...
+ready
+
+
+@h:
+[1]                    2 |                                                    |
+[2, 4)                 0 |                                                    |
+[8K, 16K)          48233 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|
+[16K, 32K)           769 |                                                    |
+[32K, 64K)           931 |@                                                   |
+[1M, 2M)              65 |                                                    |
+
+@other:
+[0]                    7 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|
+"""
+
+# as bcc's funclatency prints it on SIGINT
+BCC_OUT = """Tracing 1 functions for "/x/libinfer.so.1:proto_endbr"... Hit Ctrl-C to end.
+^C
+     nsecs               : count     distribution
+         0 -> 1          : 0        |                                        |
+         2 -> 3          : 2        |                                        |
+      8192 -> 16383      : 48233    |****************************************|
+     16384 -> 32767      : 769      |                                        |
+     32768 -> 65535      : 996      |                                        |
+
+avg = 12345 nsecs, total: 617250000 nsecs, count: 50000
+
+Detaching...
+"""
+
+
+def test_bench_reads_bpftrace_and_bcc_histograms(wd):
+    b = bench.parse_bpftrace_hist(BPFTRACE_OUT)
+    check(b == [((1, 2), 2), ((2, 4), 0), ((8192, 16384), 48233), ((16384, 32768), 769),
+                ((32768, 65536), 931), ((1 << 20, 2 << 20), 65)], "bpftrace buckets: %s" % b)
+    check(bench.parse_bpftrace_hist(BPFTRACE_OUT, "@other") == [((0, 1), 7)], "second map")
+    c = bench.parse_bcc_hist(BCC_OUT)
+    check(c == [((0, 2), 0), ((2, 4), 2), ((8192, 16384), 48233), ((16384, 32768), 769),
+                ((32768, 65536), 996)], "bcc buckets: %s" % c)
+    check(sum(n for _, n in c) == 50000, "bcc count")
+    # nearest rank: 25000 of 50000 is in [8K,16K), 48500 in [16K,32K), 49500 in [32K,64K)
+    check(bench.bucket_quantile(c, 0.5) == 12288.0, "p50")
+    check(bench.bucket_quantile(c, 0.97) == 24576.0, "p97")
+    check(bench.bucket_quantile(c, 0.99) == 49152.0, "p99")
+    check(bench.bucket_quantile(b, 0.00001) == 1.5, "the smallest bucket")
+
+
+def test_bench_smoke_every_mode(wd):
+    md, js = wd.file("results.md"), wd.file("results.json")
+    r = run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "bench.py"), "--smoke", "--build", BUILD,
+             "--out", md, "--json", js], timeout=600)
+    check(r.returncode == 0, "bench --smoke failed (%d): %s" % (r.returncode, r.stderr[-2000:]))
+    res = json.load(open(js))
+    tools = {"no probe", "floor", "floor (perf uprobe)", "inferlat", "bpftrace", "bcc funclatency"}
+    check([p["kind"] for p in res["cost"]] == ["endbr", "push", "nop5"], "prologues: %s" % res["cost"])
+    for p in res["cost"]:
+        check(tools <= {row["tool"] for row in p["rows"]}, "%s: tools %s" % (p["kind"], p["rows"]))
+        check(all(len(row["ns"]) == 1 and row["ns"][0] > 0 for row in p["rows"]), "%s: ns/call" % p["kind"])
+    for row in res["loss"]:
+        for x in row["runs"]:
+            # the in-kernel counters and histogram count every call, lost events or not
+            check(x["counted"] == x["made"] == 20000 * row["threads"], "%s: %s" % (row["config"], x))
+            check(x["delivered"] + x["lost"] == x["counted"], "%s: %s" % (row["config"], x))
+    lossy = res["loss"][-1]["runs"][0]
+    check(lossy["lost"] > 0 and lossy["kernel"], "a 4 KiB ring buffer and two threads lose events: %s" % lossy)
+    check({(r["tool"], r["rate"]) for r in res["footprint"]} ==
+          {(t, rate) for t in ("inferlat", "bpftrace") for rate in bench.FP_RATES}, "footprint rows")
+    for row in res["footprint"]:
+        x = row["runs"][0]
+        check(x["cpu_share"] >= 0 and x["rss_kib"] > 0, "footprint %s: %s" % (row["tool"], x))
+    check([r["tool"] for r in res["accuracy"]] == ["inferlat", "bpftrace", "bcc funclatency"], "accuracy tools")
+    for row in res["accuracy"]:
+        x = row["runs"][0]
+        check(x["calls"] == 300 and all(x[k]["reported_ns"] > 0 for k in ("p50", "p99", "p999")),
+              "accuracy %s: %s" % (row["tool"], x))
+    check([r["symbols"] for r in res["attach"]] == [1, 100, 1000], "attach sizes")
+    check("bpftrace_ready" in res["attach"][0], "bpftrace attach time")
+    text = open(md).read()
+    for title in ("1. Added cost", "2. Loss", "3. Agent footprint", "4. Accuracy", "5. Attach time",
+                  "6. Overhead on real runtimes", "Targets", bench.NOTES):
+        check(title in text, "%r missing in the markdown" % title)
