@@ -212,8 +212,11 @@ static int kernel_window(struct aggregator *a, uint32_t id, struct probe_stats *
 	d->nivcsw = cur.nivcsw - pa->kprev.nivcsw;
 	d->unsplit = cur.unsplit - pa->kprev.unsplit;
 	pa->kprev = cur;
-	if (!d->calls)
+	if (!d->calls) {
+		hist_reset(&pa->kwin);
+		*hist_ok = true;
 		return 0;
+	}
 	/* the histogram is read every active window so that a window that
 	 * loses events has a baseline to subtract */
 	buckets = malloc(INFERLAT_HIST_BUCKETS * sizeof(*buckets));
@@ -245,7 +248,7 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 	struct probe_stats d = { 0 };
 	size_t active = 0;
 	struct series *only = NULL;
-	bool hist_ok;
+	bool hist_ok, kernel_rows;
 	int err;
 
 	err = kernel_window(a, id, &d, &hist_ok);
@@ -257,8 +260,13 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 			active++;
 			only = pa->s[i];
 		}
-	if (d.rb_drops && hist_ok && active <= 1 && (only || pa->n == 1)) {
-		/* events were dropped: the kernel's window is complete */
+	/*
+	 * Once events were dropped, every later window of a single series comes
+	 * from the kernel too: an event read a window late would otherwise be
+	 * counted again on top of the kernel's window that already held its call.
+	 */
+	kernel_rows = pa->run_lost && hist_ok && active <= 1 && (only || pa->n == 1);
+	if (kernel_rows) {
 		struct series *s = only ? only : pa->s[0];
 
 		s->win = pa->kwin;
@@ -297,7 +305,7 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 			row->unsplit = s->win_unsplit;
 			row->lost = d.rb_drops;
 			row->untimed = d.depth_drops + d.state_drops;
-			row->from_kernel = d.rb_drops && active <= 1;
+			row->from_kernel = kernel_rows;
 		}
 		hist_merge(&s->run, &s->win);
 		s->run_errors += s->win_errors;
@@ -325,6 +333,20 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
 		return 0;
+	}
+	if (pa->run_lost && pa->n == 1) {
+		/* the kernel's own totals since attach: exact whatever was dropped
+		 * or read a window late */
+		struct series *s = pa->s[0];
+
+		hist_from_buckets(&s->run, pa->khist_prev, pa->kprev.sum_ns);
+		s->run_errors = pa->kprev.errors;
+		s->run_res = (struct res_sum){
+			.oncpu_ns = pa->kprev.oncpu_ns, .offcpu_ns = pa->kprev.offcpu_ns,
+			.runq_ns = pa->kprev.runq_ns, .minflt = pa->kprev.minflt,
+			.majflt = pa->kprev.majflt, .nvcsw = pa->kprev.nvcsw, .nivcsw = pa->kprev.nivcsw,
+		};
+		s->run_unsplit = pa->kprev.unsplit;
 	}
 	for (size_t i = 0; i < pa->n; i++) {
 		struct series *s = pa->s[i];

@@ -36,7 +36,7 @@ static int symbol_offset(const char *lib, const char *sym, unsigned long *off)
 	err = elf_obj_open(lib, &o);
 	if (err)
 		return err;
-	err = elf_obj_load_funcs(&o);
+	err = elf_obj_load_funcs(&o, NULL);
 	if (!err) {
 		err = -ENOENT;
 		for (size_t i = 0; i < o.nfuncs; i++)

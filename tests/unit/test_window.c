@@ -148,6 +148,51 @@ static void test_lost_events_use_kernel(void **state)
 	report_free(&r);
 }
 
+/*
+ * An event read one window after its call, once events were lost: the call is
+ * in the kernel's window it happened in and must not count again when its
+ * event arrives; the run's total is the kernel's own.
+ */
+static void test_late_event_after_loss_not_counted_twice(void **state)
+{
+	struct aggregator a;
+	struct report r = { 0 };
+	struct kstats k = { 0 };
+	struct proctab procs;
+	pid_t me = getpid();
+	struct call_event late = { .probe_id = 0, .pid = (uint32_t)me, .tid = (uint32_t)me,
+				   .duration_ns = 3000000 };
+	const struct row *w;
+
+	reset();
+	assert_int_equal(proctab_init(&procs), 0);
+	assert_int_equal(agg_init(&a, &ps, &k, &procs, 0), 0);
+	call(&a, 0, me, 1000000, 0, 0);
+	call(&a, 0, me, 1000000, 0, 1);
+	fake_kernel_call(0, 3000000, 0);    /* counted; its event still in the ring */
+	assert_int_equal(agg_report(&a, 1, 0, false, &r), 0);
+	w = find(&r, 0, me);
+	assert_int_equal(w->calls, 3);
+	assert_true(w->from_kernel);
+	/* next window: only the late event, no new call and no new drop */
+	assert_int_equal(agg_add(&a, &late, 0), 0);
+	assert_int_equal(agg_report(&a, 2, 0, false, &r), 0);
+	w = find(&r, 0, me);
+	assert_int_equal(w->calls, 0);
+	assert_true(w->from_kernel);
+	call(&a, 0, me, 1000000, 0, 0);
+	assert_int_equal(agg_report(&a, 3, 0, false, &r), 0);
+	assert_int_equal(find(&r, 0, me)->calls, 1);
+	assert_int_equal(agg_report(&a, 3, 0, true, &r), 0);
+	w = find(&r, 0, me);
+	assert_int_equal(w->calls, 4);
+	assert_int_equal(w->lost, 1);
+	assert_true(w->lat.max >= 0.003 && w->lat.max < 0.003 * 1.008);
+	agg_free(&a);
+	proctab_free(&procs);
+	report_free(&r);
+}
+
 /* Several processes on one probe: a row each. */
 static void test_per_process_rows(void **state)
 {
@@ -212,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_exited_process_reported_once),
 		cmocka_unit_test(test_windows_and_run),
 		cmocka_unit_test(test_lost_events_use_kernel),
+		cmocka_unit_test(test_late_event_after_loss_not_counted_twice),
 		cmocka_unit_test(test_per_process_rows),
 	};
 
