@@ -16,7 +16,7 @@ DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
-            -D_GNU_SOURCE -DINFERLAT_VERSION='"$(VERSION)"' \
+            -D_GNU_SOURCE \
             -Iinclude -I$(OUTPUT) $(DEPS_CFLAGS)
 LDLIBS   += $(DEPS_LIBS) -lz -lm -liberty
 # for builds with other instrumentation (the sanitizer build of make test)
@@ -42,7 +42,8 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps check-libbpf test unit unit-bins sanitize sanitize-build integration demo install clean help fixtures
+FORCE:
+.PHONY: FORCE all deps check-libbpf test unit unit-bins sanitize sanitize-build integration demo install clean help fixtures
 
 all: $(OUTPUT)/inferlat
 
@@ -82,6 +83,14 @@ $(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/inferlat.h $(wildcard bpf/*.bpf.h) $(OUTP
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Rewritten only when the version changes, so that the objects naming it are
+# rebuilt then (a -D flag alone would leave them stale after a commit).
+$(OUTPUT)/version.h: FORCE | $(OUTPUT)
+	$(Q)v='#define INFERLAT_VERSION "$(VERSION)"'; \
+		[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+
+$(OUTPUT)/user/cli.o $(OUTPUT)/user/main.o: $(OUTPUT)/version.h
 
 $(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) include/inferlat.h $(SKELS) | $(OUTPUT)/user
 	$(call msg,CC,$@)

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "inferlat.h"
 #include "textfile.h"
+#include "version.h"
 
 const char *argp_program_version = "inferlat " INFERLAT_VERSION;
 const char *argp_program_bug_address = "<https://github.com/inferlat/inferlat/issues>";

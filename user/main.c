@@ -26,6 +26,7 @@
 #include "symcmd.h"
 #include "targets.h"
 #include "textfile.h"
+#include "version.h"
 #include "view.h"
 #include "watch.h"
 #include "window.h"
