@@ -30,6 +30,9 @@ struct frame {
 	__u32 pad;
 	__u64 offcpu, run_delay;
 	__u64 minflt, majflt, nvcsw, nivcsw;
+	__u64 args[INFERLAT_MAX_ARGS];   /* decoded at entry (REG_OUT: the pointer) */
+	__u32 arg_fault;
+	__u32 pad2;
 };
 
 struct thread_state {
@@ -166,8 +169,53 @@ static __always_inline __u64 run_delay_of(struct task_struct *t)
 	return BPF_CORE_READ(t, sched_info.run_delay);
 }
 
+static __always_inline __u64 arg_reg(struct pt_regs *ctx, __u8 reg)
+{
+	/* context fields must be read at constant offsets; the choice is made
+	 * on the copies */
+	__u64 r[8] = {
+		PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx),
+		PT_REGS_PARM4(ctx), PT_REGS_PARM5(ctx), PT_REGS_PARM6(ctx),
+	};
+
+	return r[reg & 7];
+}
+
+static __always_inline __u64 arg_width(__u64 v, __u8 size)
+{
+	return size == 4 ? (__u64)(__u32)v : v;
+}
+
+/* The arguments the probe's configuration names, as they are at entry. An
+ * unreadable one (a bad pointer of the caller's) is 0 and flagged. */
+static __always_inline void read_entry_args(struct pt_regs *ctx, const struct probe_cfg *cfg,
+					    struct frame *f)
+{
+	f->arg_fault = 0;
+	for (int i = 0; i < INFERLAT_MAX_ARGS; i++) {
+		const struct inferlat_arg *a = &cfg->args[i];
+		__u64 v = 0;
+
+		if (i >= cfg->nargs || a->kind == INFERLAT_ARG_NONE) {
+			f->args[i] = 0;
+			continue;
+		}
+		if (a->kind == INFERLAT_ARG_REG || a->kind == INFERLAT_ARG_REG_OUT) {
+			v = arg_reg(ctx, a->reg);
+		} else if (a->kind == INFERLAT_ARG_STACK) {
+			if (bpf_probe_read_user(&v, a->size == 4 ? 4 : 8,
+						(void *)(PT_REGS_SP(ctx) + a->off))) {
+				f->arg_fault = 1;
+				v = 0;
+			}
+		}
+		f->args[i] = a->kind == INFERLAT_ARG_REG_OUT ? v : arg_width(v, a->size);
+	}
+}
+
 static __always_inline int handle_entry(struct pt_regs *ctx)
 {
+	struct probe_cfg *cfg;
 	__u32 id = (__u32)bpf_get_attach_cookie(ctx);
 	struct sched_acct *acct = NULL;
 	struct task_struct *task;
@@ -222,6 +270,13 @@ static __always_inline int handle_entry(struct pt_regs *ctx)
 		acct = bpf_map_lookup_elem(&sched_accts, &tid);
 	}
 	f = &st->f[d & (INFERLAT_STACK_DEPTH - 1)];
+	cfg = bpf_map_lookup_elem(&cfgs, &id);
+	if (cfg && cfg->nargs) {
+		read_entry_args(ctx, cfg, f);
+	} else {
+		f->args[0] = f->args[1] = 0;
+		f->arg_fault = 0;
+	}
 	f->probe_id = id;
 	f->sp = PT_REGS_SP(ctx);
 	if (acct)
@@ -381,6 +436,21 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	e->depth = d - 1;
 	e->flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT);
 	e->res = res;
+	e->args[0] = f->args[0];
+	e->args[1] = f->args[1];
+	/* out parameters are filled by the call: read them now */
+	for (int i = 0; cfg && i < INFERLAT_MAX_ARGS; i++) {
+		const struct inferlat_arg *a = &cfg->args[i];
+		__u64 v = 0;
+
+		if (i >= cfg->nargs || a->kind != INFERLAT_ARG_REG_OUT)
+			continue;
+		if (bpf_probe_read_user(&v, a->size == 4 ? 4 : 8, (void *)f->args[i]))
+			e->flags |= INFERLAT_CALL_ARG_FAULT;
+		e->args[i] = arg_width(v, a->size);
+	}
+	if (f->arg_fault)
+		e->flags |= INFERLAT_CALL_ARG_FAULT;
 	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	bpf_ringbuf_submit(e, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	return 0;

@@ -107,20 +107,48 @@ enum inferlat_err_kind {
 
 #define INFERLAT_CFG_NO_EVENT (1u << 0)   /* count and histogram only */
 
+/*
+ * Arguments a probe decodes (runtime presets): where each value is, read by
+ * the entry program (or, for a pointer the callee fills, by the return
+ * program) and carried in the call's event. x86-64 SysV: the first six
+ * integer arguments are in registers; a struct larger than 16 bytes passed by
+ * value is copied onto the stack, at [rsp + 8] at entry (above the return
+ * address).
+ */
+#define INFERLAT_MAX_ARGS 2
+
+enum inferlat_arg_kind {
+	INFERLAT_ARG_NONE = 0,
+	INFERLAT_ARG_REG,        /* integer argument register 'reg' (0: rdi .. 5: r9) */
+	INFERLAT_ARG_STACK,      /* memory at rsp + 'off' at entry (by-value structs) */
+	INFERLAT_ARG_REG_OUT,    /* at return: the 64-bit value the pointer in register
+	                            'reg' points to (an out parameter: cudaMalloc's *devPtr) */
+};
+
+struct inferlat_arg {
+	__u8 kind;       /* enum inferlat_arg_kind */
+	__u8 reg;        /* INFERLAT_ARG_REG, _REG_OUT */
+	__u8 size;       /* bytes: 4 (zero-extended) or 8 */
+	__u8 pad;
+	__u32 off;       /* INFERLAT_ARG_STACK: offset from rsp at entry */
+};
+
 /* Per-probe configuration, indexed by probe id (array map). */
 struct probe_cfg {
 	__u8 err_kind;   /* enum inferlat_err_kind */
 	__u8 ret_bits;   /* width of the return type: 32 or 64 */
 	__u8 flags;      /* INFERLAT_CFG_* */
-	__u8 pad;
+	__u8 nargs;      /* args[] in use */
 	/* Probe overhead inside each measured duration, measured at start and
 	 * subtracted from every call's duration (0: report raw durations). */
 	__u32 adjust_ns;
+	struct inferlat_arg args[INFERLAT_MAX_ARGS];
 };
 
 /* event flags */
 #define INFERLAT_CALL_ERROR (1u << 0)
 #define INFERLAT_CALL_NO_SPLIT (1u << 1)  /* no scheduler accounting: res.*_ns unknown */
+#define INFERLAT_CALL_ARG_FAULT (1u << 2) /* an argument could not be read (unmapped memory) */
 
 /*
  * Where a call's time went, and what it cost the thread: accounted between
@@ -146,6 +174,7 @@ struct call_event {
 	__u16 depth;        /* probed frames below this one on the thread */
 	__u16 flags;        /* INFERLAT_CALL_* */
 	struct call_resources res;
+	__u64 args[INFERLAT_MAX_ARGS];   /* decoded arguments (probe_cfg.args), else 0 */
 };
 
 /*

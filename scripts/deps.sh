@@ -55,8 +55,12 @@ need_bpo=0
 for p in "${BACKPORTS_PKGS[@]}"; do installed "$p" || need_bpo=1; done
 libbpf_ok || need_bpo=1
 
+# the inference runtimes of the preset tests, from npm (scripts/runtimes.sh)
+runtimes() { "$(dirname "$0")/runtimes.sh"; }
+
 if [ ${#missing[@]} -eq 0 ] && [ $need_bpo -eq 0 ]; then
 	log "all dependencies present"
+	runtimes
 	exit 0
 fi
 
@@ -99,4 +103,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 libbpf_ok || { log "libbpf-dev >= $MIN_LIBBPF still missing after install"; exit 1; }
+runtimes
 log "done"

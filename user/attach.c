@@ -208,6 +208,9 @@ static int configure(struct session *s, struct probe_set *ps, size_t first, cons
 		uint32_t id = p->id;
 		int err;
 
+		/* entry sites only skip rsp-neutral instructions: stack offsets hold */
+		cfg.nargs = p->decode.nargs;
+		memcpy(cfg.args, p->decode.args, sizeof(cfg.args));
 		err = bpf_map__update_elem(s->skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
 		if (err) {
 			log_err("cannot configure probe %s: %s", p->name, strerror(-err));

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cli.h"
 #include "inferlat.h"
+#include "runtimes.h"
 #include "textfile.h"
 #include "version.h"
 
@@ -20,6 +21,9 @@ static const char doc[] =
 "runs, measured per call with eBPF uprobes.\n"
 "\n"
 "EXAMPLES:\n"
+"  inferlat -p 4242 -r auto\n"
+"      the runtime presets for what PID 4242 has loaded (llama.cpp, ONNX Runtime, libtorch,\n"
+"      CUDA): latency per inference, tokens, bytes, in the runtime's terms\n"
 "  inferlat -p 4242 -e libllama.so:llama_decode\n"
 "      latency percentiles of every llama_decode call of PID 4242, live\n"
 "  inferlat -x /usr/bin/server -e 'libggml*.so:*graph_compute*' -d 60 \\\n"
@@ -36,6 +40,8 @@ static const char doc[] =
 "      addmm in every python3 process, from when it loads libtorch\n"
 "  inferlat symbols -p 4242 'libllama.so:llama_*'\n"
 "      what can be probed in PID 4242, and where (inferlat symbols --help)\n"
+"  inferlat runtimes [NAME]\n"
+"      the presets of -r: their probes, what each measures, the arguments they decode\n"
 "\v"
 "A probe SPEC is [LIB:]SYMBOL[+OFF] or LIB:0xOFFSET. LIB is a path or a library name as "
 "the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so; a glob may "
@@ -48,6 +54,15 @@ static const char doc[] =
 "name, calls in the first milliseconds after the dlopen can be missed; by path, none. "
 "Stripped libraries: symbols come from separate debuginfo (build-id or .gnu_debuglink, "
 "under --debug-root) or MiniDebugInfo.\n"
+"\n"
+"Runtime presets (-r NAME, repeatable; inferlat runtimes lists them): llama.cpp, onnxruntime, "
+"libtorch, cuda, or auto (those whose libraries the -p targets map). Presets name their probes "
+"and decode arguments: llama_decode's batch.n_tokens gives tokens, tokens/s, time to first token "
+"(mean duration of prompt batches, more than one token) and time per output token (single-token "
+"batches); cudaMalloc/cudaFree give live GPU bytes per process, cudaMemcpy* bytes. ONNX "
+"Runtime's library is stripped: its Run and CreateSession are read from the API table by "
+"loading the target's library in a throw-away helper process as user nobody, never as root. "
+"--ops adds libtorch's ATen operators (at::_ops::*::call).\n"
 "\n"
 "-E applies to the -e before it; given before any -e it is the default for all probes. "
 "'ret' is the return value as a C int, 'ret64' the whole register.\n"
@@ -90,6 +105,7 @@ enum {
 	OPT_DEBUG_ROOT,
 	OPT_COMM,
 	OPT_NO_MULTI,
+	OPT_OPS,
 };
 
 static const struct argp_option options[] = {
@@ -100,6 +116,9 @@ static const struct argp_option options[] = {
 	  "and later (repeatable)", 1 },
 	{ NULL, 0, NULL, 0, "Probes:", 2 },
 	{ "probe", 'e', "SPEC", 0, "[LIB:]SYMBOL[+OFF] or LIB:0xOFFSET (repeatable)", 2 },
+	{ "runtime", 'r', "NAME", 0, "a runtime preset: llama.cpp, onnxruntime, libtorch, cuda or auto "
+	  "(repeatable; inferlat runtimes lists their probes)", 2 },
+	{ "ops", OPT_OPS, NULL, 0, "with -r libtorch: per-operator breakdown over at::_ops::*::call", 2 },
 	{ "error", 'E', "EXPR", 0, "what a failing call returns: 'ret!=0', 'ret<0', 'ret==0'", 2 },
 	{ "max-probes", OPT_MAX_PROBES, "N", 0, "attach to at most N functions (default 1000; without it, "
 	  "16 beyond those found at start are kept for libraries loaded later)", 2 },
@@ -221,6 +240,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_MULTI:
 		o->no_multi = true;
 		break;
+	case 'r':
+		if (!runtimes_known(arg))
+			usage_fail("-r %s: no such preset; expected llama.cpp, onnxruntime, libtorch, cuda or auto "
+				   "(inferlat runtimes lists them)", arg);
+		o->runtimes = grow(o->runtimes, o->nruntimes, sizeof(*o->runtimes));
+		o->runtimes[o->nruntimes++] = arg;
+		break;
+	case OPT_OPS:
+		o->ops = true;
+		break;
 	case 'e':
 		o->specs = grow(o->specs, o->nspecs, sizeof(*o->specs));
 		if (probespec_parse(arg, &o->specs[o->nspecs], err, sizeof(err)))
@@ -330,8 +359,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!o->npids && !o->nexes && !o->ncomms && !o->command)
 			usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
-		if (!o->nspecs)
-			usage_fail("no probe: give -e [LIB:]SYMBOL");
+		if (!o->nspecs && !o->nruntimes)
+			usage_fail("no probe: give -e [LIB:]SYMBOL or -r RUNTIME");
+		if (o->ops) {
+			bool torch = false;
+
+			for (size_t i = 0; i < o->nruntimes; i++)
+				torch |= !strcmp(o->runtimes[i], "libtorch") || !strcmp(o->runtimes[i], "auto");
+			if (!torch)
+				usage_fail("--ops is libtorch's per-operator breakdown: give -r libtorch (or -r auto)");
+		}
 		if (!o->textfile_dir && (o->textfile_name || o->nlabels || o->pid_label))
 			usage_fail("--textfile-name, --label and --pid-label shape the Prometheus textfile: "
 				   "give --textfile-dir DIR too");
@@ -380,6 +417,7 @@ void cli_free(struct options *o)
 		free(o->comms[i]);
 	free(o->comms);
 	free(o->pids);
+	free(o->runtimes);
 	for (size_t i = 0; i < o->nlabels; i++)
 		prom_label_free(&o->labels[i]);
 	free(o->labels);

@@ -39,6 +39,9 @@ struct options {
 	struct prom_label *labels;   /* --label KEY=VALUE */
 	size_t nlabels;
 	bool pid_label;           /* --pid-label */
+	char **runtimes;          /* -r NAME: presets (user/runtimes.c), or "auto" */
+	size_t nruntimes;
+	bool ops;                 /* --ops: libtorch's per-operator probes */
 };
 
 /*

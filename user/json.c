@@ -116,6 +116,53 @@ static void put_process(FILE *f, const struct proc_info *p)
 	fputc('}', f);
 }
 
+/* Decoded arguments, in the runtime's terms. */
+static void put_args(FILE *f, const struct report *r, const struct row *w)
+{
+	const struct arg_sum *a = &w->args;
+	uint64_t tokens;
+
+	switch (w->probe->decode.measure) {
+	case MEASURE_TOKENS:
+		tokens = a->prompt_tokens + a->gen_batches;
+		fprintf(f, ", \"tokens\": {\"total\": %llu, \"per_s\": ", (unsigned long long)tokens);
+		put_secs(f, r->span_s > 0 ? (double)tokens / r->span_s : 0);
+		fprintf(f, ", \"prompt_batches\": %llu, \"prompt_tokens\": %llu, \"generated\": %llu",
+			(unsigned long long)a->prompt_batches, (unsigned long long)a->prompt_tokens,
+			(unsigned long long)a->gen_batches);
+		if (a->prompt_batches) {
+			fputs(", \"ttft_s\": ", f);
+			put_secs(f, (double)a->prompt_ns / 1e9 / (double)a->prompt_batches);
+			fputs(", \"prompt_tokens_per_s\": ", f);
+			put_secs(f, a->prompt_ns ? (double)a->prompt_tokens / ((double)a->prompt_ns / 1e9) : 0);
+		}
+		if (a->gen_batches) {
+			fputs(", \"tpot_s\": ", f);
+			put_secs(f, (double)a->gen_ns / 1e9 / (double)a->gen_batches);
+		}
+		break;
+	case MEASURE_BYTES:
+		fprintf(f, ", \"bytes\": {\"total\": %llu, \"per_s\": ", (unsigned long long)a->bytes);
+		put_secs(f, r->span_s > 0 ? (double)a->bytes / r->span_s : 0);
+		break;
+	case MEASURE_ALLOC:
+		fprintf(f, ", \"gpu\": {\"allocs\": %llu, \"alloc_bytes\": %llu",
+			(unsigned long long)a->ops, (unsigned long long)a->bytes);
+		break;
+	case MEASURE_FREE:
+		fprintf(f, ", \"gpu\": {\"frees\": %llu, \"freed_bytes\": %llu, \"unknown_frees\": %llu",
+			(unsigned long long)a->ops, (unsigned long long)a->bytes,
+			(unsigned long long)a->unknown_frees);
+		break;
+	default:
+		return;
+	}
+	if (w->has_gpu)
+		fprintf(f, ", \"live_bytes\": %llu, \"peak_live_bytes\": %llu",
+			(unsigned long long)w->gpu_live, (unsigned long long)w->gpu_peak);
+	fprintf(f, ", \"unreadable\": %llu}", (unsigned long long)a->faults);
+}
+
 static void put_row(FILE *f, const struct report *r, const struct row *w)
 {
 	fprintf(f, "{\"ts\": %.3f, \"window_s\": ", r->ts);
@@ -143,6 +190,7 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 		put_latency(f, &w->lat);
 	}
 	put_resources(f, w);
+	put_args(f, r, w);
 	if (w->proc)
 		put_process(f, w->proc);
 	if (w->probe->overhead_ns) {
@@ -169,10 +217,17 @@ int json_write_call(FILE *f, const struct probe *p, const struct call_event *e)
 	json_put_str(f, p->name);
 	fprintf(f, ", \"pid\": %u, \"tid\": %u, \"start_ns\": %llu, \"duration_ns\": %llu, "
 		"\"ret\": %lld, \"error\": %s, \"depth\": %u, \"oncpu_ns\": %llu, \"offcpu_ns\": %llu, "
-		"\"runq_ns\": %llu, \"minflt\": %u, \"majflt\": %u, \"nvcsw\": %u, \"nivcsw\": %u}\n",
+		"\"runq_ns\": %llu, \"minflt\": %u, \"majflt\": %u, \"nvcsw\": %u, \"nivcsw\": %u",
 		e->pid, e->tid, (unsigned long long)e->start_ns, (unsigned long long)e->duration_ns,
 		(long long)e->retval, (e->flags & INFERLAT_CALL_ERROR) ? "true" : "false", e->depth,
 		(unsigned long long)e->res.oncpu_ns, (unsigned long long)e->res.offcpu_ns,
 		(unsigned long long)e->res.runq_ns, e->res.minflt, e->res.majflt, e->res.nvcsw, e->res.nivcsw);
+	if (p->decode.nargs) {
+		fprintf(f, ", \"args\": [%llu, %llu]", (unsigned long long)e->args[0],
+			(unsigned long long)e->args[1]);
+		if (e->flags & INFERLAT_CALL_ARG_FAULT)
+			fputs(", \"args_unreadable\": true", f);
+	}
+	fputs("}\n", f);
 	return ferror(f) ? -EIO : 0;
 }

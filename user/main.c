@@ -23,6 +23,7 @@
 #include "procstat.h"
 #include "prom.h"
 #include "resolve.h"
+#include "runtimes.h"
 #include "symcmd.h"
 #include "targets.h"
 #include "textfile.h"
@@ -144,6 +145,8 @@ int main(int argc, char **argv)
 	unsetenv("DEBUGINFOD_URLS");
 	if (argc > 1 && !strcmp(argv[1], "symbols"))
 		return symbols_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "runtimes"))
+		return runtimes_main(argc - 1, argv + 1);
 	cli_parse(argc, argv, &opt);
 	log_verbose = opt.verbose;
 	log_install_libbpf();
@@ -164,6 +167,11 @@ int main(int argc, char **argv)
 			status = EXIT_USAGE;
 			goto out;
 		}
+	}
+	if (opt.nruntimes &&
+	    runtimes_expand(opt.runtimes, opt.nruntimes, opt.ops, &tg, &opt.specs, &opt.nspecs)) {
+		status = EXIT_USAGE;
+		goto out;
 	}
 	ro.max_probes = opt.max_probes;
 	ro.site_at_symbol = opt.site_at_symbol;

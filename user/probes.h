@@ -39,6 +39,7 @@ struct probe {
 	struct site site;        /* entry probe at func_off + site.skip */
 	int err_kind, ret_bits;
 	const char *runtime;     /* preset, or NULL */
+	struct probe_decode decode;   /* arguments read and what they mean */
 	uint32_t overhead_ns;    /* probe overhead subtracted from each duration */
 	pid_t *pids;             /* attach only for these processes; none: for all */
 	size_t npids;

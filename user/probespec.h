@@ -11,6 +11,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "inferlat.h"
+
+/* What a probe's decoded arguments mean (runtime presets). */
+enum probe_measure {
+	MEASURE_NONE = 0,
+	MEASURE_TOKENS,   /* args[0]: tokens in the batch (llama_decode's batch.n_tokens) */
+	MEASURE_BYTES,    /* args[0]: bytes moved (cudaMemcpy's count) */
+	MEASURE_ALLOC,    /* args[0]: bytes, args[1]: the pointer returned (cudaMalloc) */
+	MEASURE_FREE,     /* args[0]: the pointer freed (cudaFree) */
+};
+
+struct probe_decode {
+	int measure;                            /* enum probe_measure */
+	uint8_t nargs;
+	struct inferlat_arg args[INFERLAT_MAX_ARGS];
+};
 
 struct probe_spec {
 	char *text;        /* as given */
@@ -21,6 +37,8 @@ struct probe_spec {
 	int err_kind;      /* enum inferlat_err_kind, from -E */
 	int ret_bits;      /* 32 or 64 */
 	const char *runtime;  /* preset that made this spec, or NULL */
+	const char *label;    /* name shown instead of the symbol (a preset's offset), or NULL */
+	struct probe_decode decode;   /* arguments to read (presets), or none */
 };
 
 /* 0, or -EINVAL with a reason in err. */

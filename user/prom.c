@@ -16,6 +16,7 @@ struct prom_series {          /* one exported label set of the call metrics */
 	uint64_t count, errors, sum_ns;
 	uint64_t cum[PROM_NBOUNDS];
 	struct res_sum res;
+	struct arg_sum args;
 };
 
 struct prom_seen {            /* one aggregator series: what was taken in */
@@ -25,6 +26,7 @@ struct prom_seen {            /* one aggregator series: what was taken in */
 	uint64_t count, errors, sum_ns;
 	uint64_t cum[PROM_NBOUNDS];
 	struct res_sum res;
+	struct arg_sum args;
 	bool live;
 };
 
@@ -34,6 +36,8 @@ struct prom_proc {            /* a live target process, as of the last update */
 	bool has_comm;
 	double cpu_total_s;
 	uint64_t rss_bytes;
+	bool has_gpu;          /* decoded cudaMalloc/cudaFree calls of this process */
+	uint64_t gpu_live;
 };
 
 /* Labels inferlat sets itself; --label may not take them. */
@@ -254,6 +258,7 @@ static int take_in(void *ctx, const struct agg_run_view *v)
 		/* a new series under a reused PID: it starts from zero */
 		memset(s->cum, 0, sizeof(s->cum));
 		memset(&s->res, 0, sizeof(s->res));
+		memset(&s->args, 0, sizeof(s->args));
 		s->count = s->errors = s->sum_ns = 0;
 	}
 	prom_cumulative(v->run, cum);
@@ -272,6 +277,16 @@ static int take_in(void *ctx, const struct agg_run_view *v)
 	s->to->res.nvcsw += v->res->nvcsw - s->res.nvcsw;
 	s->to->res.nivcsw += v->res->nivcsw - s->res.nivcsw;
 	s->res = *v->res;
+	if (v->args) {
+		s->to->args.prompt_batches += v->args->prompt_batches - s->args.prompt_batches;
+		s->to->args.prompt_tokens += v->args->prompt_tokens - s->args.prompt_tokens;
+		s->to->args.prompt_ns += v->args->prompt_ns - s->args.prompt_ns;
+		s->to->args.gen_batches += v->args->gen_batches - s->args.gen_batches;
+		s->to->args.gen_ns += v->args->gen_ns - s->args.gen_ns;
+		s->to->args.bytes += v->args->bytes - s->args.bytes;
+		s->to->args.ops += v->args->ops - s->args.ops;
+		s->args = *v->args;
+	}
 	s->count = v->run->count;
 	s->sum_ns = v->run->sum_ns;
 	s->errors = v->errors;
@@ -345,6 +360,12 @@ int prom_update(struct prom_exporter *px, const struct aggregator *a, struct kst
 		pp->has_comm = pi->has_comm;
 		pp->cpu_total_s = pi->cpu_total_s;
 		pp->rss_bytes = pi->rss_bytes;
+		{
+			const struct gpuproc *g = gpumem_get(&a->gpu, pi->pid);
+
+			pp->has_gpu = g != NULL;
+			pp->gpu_live = g ? g->live : 0;
+		}
 	}
 	return 0;
 }
@@ -548,6 +569,88 @@ static void put_processes(FILE *f, const struct prom_exporter *px)
 	}
 }
 
+static bool any_measure(const struct prom_exporter *px, int m)
+{
+	for (size_t i = 0; i < px->ps->n; i++)
+		if (px->ps->v[i].decode.measure == m)
+			return true;
+	return false;
+}
+
+/* A counter of decoded arguments for the series of probes measuring m, with
+ * an extra label. */
+static void put_arg_counter(FILE *f, const struct prom_exporter *px, const char *name, int m,
+			    const char *key, const char *value, size_t off, bool ns)
+{
+	for (size_t i = 0; i < px->nseries; i++) {
+		const struct prom_series *s = px->series[i];
+		const struct probe *p = &px->ps->v[s->probe_id];
+		uint64_t v = *(const uint64_t *)((const char *)&s->args + off);
+		struct lbl l = { f, false };
+
+		if (p->decode.measure != m)
+			continue;
+		fputs(name, f);
+		put_labels(&l, px, p, s);
+		if (key)
+			lbl_add(&l, key, value);
+		lbl_end(&l);
+		fputc(' ', f);
+		if (ns)
+			put_ns(f, v);
+		else
+			fprintf(f, "%" PRIu64, v);
+		fputc('\n', f);
+	}
+}
+
+/* Runtime figures from decoded arguments (presets): announced only when a
+ * probe decodes them. */
+static void put_runtime(FILE *f, const struct prom_exporter *px)
+{
+	if (any_measure(px, MEASURE_TOKENS)) {
+		family(f, "inferlat_tokens_total", "counter",
+		       "Tokens decoded: phase=prompt, batches of more than one token (prompt processing); "
+		       "phase=generation, single-token batches (one generated token each).");
+		put_arg_counter(f, px, "inferlat_tokens_total", MEASURE_TOKENS, "phase", "prompt",
+				offsetof(struct arg_sum, prompt_tokens), false);
+		put_arg_counter(f, px, "inferlat_tokens_total", MEASURE_TOKENS, "phase", "generation",
+				offsetof(struct arg_sum, gen_batches), false);
+		family(f, "inferlat_decode_batches_total", "counter",
+		       "Decode calls by phase; with inferlat_decode_seconds_total: time to first token "
+		       "(prompt) and time per output token (generation).");
+		put_arg_counter(f, px, "inferlat_decode_batches_total", MEASURE_TOKENS, "phase", "prompt",
+				offsetof(struct arg_sum, prompt_batches), false);
+		put_arg_counter(f, px, "inferlat_decode_batches_total", MEASURE_TOKENS, "phase", "generation",
+				offsetof(struct arg_sum, gen_batches), false);
+		family(f, "inferlat_decode_seconds_total", "counter", "Time in decode calls by phase.");
+		put_arg_counter(f, px, "inferlat_decode_seconds_total", MEASURE_TOKENS, "phase", "prompt",
+				offsetof(struct arg_sum, prompt_ns), true);
+		put_arg_counter(f, px, "inferlat_decode_seconds_total", MEASURE_TOKENS, "phase", "generation",
+				offsetof(struct arg_sum, gen_ns), true);
+	}
+	if (any_measure(px, MEASURE_BYTES)) {
+		family(f, "inferlat_copied_bytes_total", "counter",
+		       "Bytes copied by the probed memory-copy calls (decoded count argument).");
+		put_arg_counter(f, px, "inferlat_copied_bytes_total", MEASURE_BYTES, NULL, NULL,
+				offsetof(struct arg_sum, bytes), false);
+	}
+	if (any_measure(px, MEASURE_ALLOC)) {
+		family(f, "inferlat_gpu_allocated_bytes_total", "counter",
+		       "Bytes allocated by successful device allocation calls.");
+		put_arg_counter(f, px, "inferlat_gpu_allocated_bytes_total", MEASURE_ALLOC, NULL, NULL,
+				offsetof(struct arg_sum, bytes), false);
+		family(f, "inferlat_gpu_live_bytes", "gauge",
+		       "Device memory allocated and not freed since inferlat attached, per process.");
+		for (size_t i = 0; i < px->nprocs; i++) {
+			if (!px->procs[i].has_gpu)
+				continue;
+			put_proc_sample(f, px, "inferlat_gpu_live_bytes", &px->procs[i]);
+			fprintf(f, "%" PRIu64 "\n", px->procs[i].gpu_live);
+		}
+	}
+}
+
 /* Per-hit cost, or hits times it (total), for probes whose cost was measured. */
 static void put_cost(FILE *f, const struct prom_exporter *px, const char *name, const char *type,
 		     const char *help, bool total)
@@ -608,6 +711,7 @@ int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t wr
 	put_histograms(f, px);
 	put_resources(f, px);
 	put_processes(f, px);
+	put_runtime(f, px);
 	put_probe_metrics(f, px);
 	if (px->has_ratio) {
 		family(f, "inferlat_overhead_ratio", "gauge",

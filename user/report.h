@@ -19,6 +19,18 @@ struct res_sum {               /* summed over the calls */
 	uint64_t minflt, majflt, nvcsw, nivcsw;
 };
 
+/* Sums of decoded arguments (runtime presets), by what the probe measures. */
+struct arg_sum {
+	/* MEASURE_TOKENS (llama_decode): batches of more than one token process a
+	 * prompt; single-token batches generate */
+	uint64_t prompt_batches, prompt_tokens, prompt_ns;
+	uint64_t gen_batches, gen_ns;
+	uint64_t bytes;           /* BYTES: moved; ALLOC: allocated; FREE: freed (known pointers) */
+	uint64_t ops;             /* ALLOC: successful allocations; FREE: frees of known pointers */
+	uint64_t unknown_frees;   /* FREE: pointers allocated before inferlat attached */
+	uint64_t faults;          /* calls whose arguments could not be read */
+};
+
 struct row {                  /* one probe in one process */
 	const struct probe *probe;
 	pid_t pid;                /* 0: no call seen yet, process unknown */
@@ -33,6 +45,9 @@ struct row {                  /* one probe in one process */
 	struct res_sum res;       /* where the calls' time went */
 	uint64_t unsplit;         /* calls whose on/off-CPU split is unknown (not in res) */
 	const struct proc_info *proc;  /* the process, NULL when unknown */
+	struct arg_sum args;      /* decoded arguments (probe->decode.measure) */
+	bool has_gpu;             /* the process's live GPU memory is known */
+	uint64_t gpu_live, gpu_peak;   /* bytes allocated and not freed: now, and the most */
 };
 
 struct report {

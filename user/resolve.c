@@ -165,6 +165,7 @@ static int add_probe(struct probe_set *ps, const struct probe_spec *s, struct ob
 	p->err_kind = s->err_kind;
 	p->ret_bits = s->ret_bits;
 	p->runtime = s->runtime;
+	p->decode = s->decode;
 	if (s->offset && !s->at_offset) {
 		/* +OFF: only across rsp-neutral padding, or the return probe
 		 * would take the wrong stack slot for the return address */
@@ -368,7 +369,9 @@ static int add_matches(const struct probe_spec *s, struct object *o, const struc
 		}
 		*matched = true;
 		f = elf_obj_func_at(&o->elf, s->offset);
-		if (f && f->file_off == s->offset)
+		if (s->label)
+			snprintf(sym, sizeof(sym), "%s", s->label);
+		else if (f && f->file_off == s->offset)
 			snprintf(sym, sizeof(sym), "%s", f->demangled ? f->demangled : f->name);
 		else
 			snprintf(sym, sizeof(sym), "%#llx", (unsigned long long)s->offset);

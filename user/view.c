@@ -95,6 +95,55 @@ static void put_row(struct view *v, const struct row *w)
 		pct(w->res.runq_ns, total, rq, sizeof(rq)), (unsigned long long)w->lost);
 }
 
+/* Decoded arguments, one line per row that has them, in the runtime's terms. */
+static void put_args(struct view *v, const struct report *r, const char *prefix)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		const struct arg_sum *a = &w->args;
+		char b1[16], b2[16], clipped[64];
+		uint64_t tokens;
+
+		if (w->probe->decode.measure == MEASURE_NONE || !w->calls)
+			continue;
+		if (!header && !prefix)
+			fputc('\n', v->out);
+		header = true;
+		fprintf(v->out, "%s%-32s %7d ", prefix ? prefix : "", clip(w->probe->name, 32, clipped,
+			sizeof(clipped)), (int)w->pid);
+		switch (w->probe->decode.measure) {
+		case MEASURE_TOKENS:
+			tokens = a->prompt_tokens + a->gen_batches;
+			fprintf(v->out, "tokens %llu (%.1f/s); prompt %llu in %llu batches, TTFT %s; "
+				"generated %llu, TPOT %s\n", (unsigned long long)tokens,
+				r->span_s > 0 ? (double)tokens / r->span_s : 0,
+				(unsigned long long)a->prompt_tokens, (unsigned long long)a->prompt_batches,
+				a->prompt_batches ? view_fmt_secs((double)a->prompt_ns / 1e9 /
+					(double)a->prompt_batches, b1, sizeof(b1)) : "-",
+				(unsigned long long)a->gen_batches,
+				a->gen_batches ? view_fmt_secs((double)a->gen_ns / 1e9 / (double)a->gen_batches,
+							       b2, sizeof(b2)) : "-");
+			break;
+		case MEASURE_BYTES:
+			fprintf(v->out, "bytes %s (%s/s)\n", fmt_bytes(a->bytes, b1, sizeof(b1)),
+				fmt_bytes(r->span_s > 0 ? (uint64_t)((double)a->bytes / r->span_s) : 0, b2,
+					  sizeof(b2)));
+			break;
+		case MEASURE_ALLOC:
+			fprintf(v->out, "allocated %llu, %s; live %s\n", (unsigned long long)a->ops,
+				fmt_bytes(a->bytes, b1, sizeof(b1)), fmt_bytes(w->gpu_live, b2, sizeof(b2)));
+			break;
+		case MEASURE_FREE:
+			fprintf(v->out, "freed %llu, %s (%llu unknown); live %s\n", (unsigned long long)a->ops,
+				fmt_bytes(a->bytes, b1, sizeof(b1)), (unsigned long long)a->unknown_frees,
+				fmt_bytes(w->gpu_live, b2, sizeof(b2)));
+			break;
+		}
+	}
+}
+
 /* The processes of the rows, once each. */
 static void put_processes(struct view *v, const struct report *r)
 {
@@ -132,7 +181,7 @@ static void put_processes(struct view *v, const struct report *r)
 
 void view_show(struct view *v, const struct report *r)
 {
-	char when[32];
+	char when[32], prefix[40];
 	time_t t = (time_t)r->ts;
 	struct tm tm;
 
@@ -146,6 +195,7 @@ void view_show(struct view *v, const struct report *r)
 		put_header(v, NULL);
 		for (size_t i = 0; i < r->n; i++)
 			put_row(v, &r->rows[i]);
+		put_args(v, r, NULL);
 		if (!r->final)
 			put_processes(v, r);
 	} else {
@@ -158,6 +208,8 @@ void view_show(struct view *v, const struct report *r)
 			fprintf(v->out, "%-8s ", when);
 			put_row(v, &r->rows[i]);
 		}
+		snprintf(prefix, sizeof(prefix), "%-8s ", when);
+		put_args(v, r, prefix);
 	}
 	fflush(v->out);
 }

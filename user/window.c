@@ -11,6 +11,7 @@ struct series {               /* one probe in one process */
 	uint64_t win_errors, run_errors;
 	struct res_sum win_res, run_res;
 	uint64_t win_unsplit, run_unsplit;
+	struct arg_sum win_args, run_args;
 };
 
 struct probe_agg {
@@ -87,6 +88,7 @@ void agg_free(struct aggregator *a)
 		free(a->probes[i].khist_prev);
 	}
 	free(a->probes);
+	gpumem_free_all(&a->gpu);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -132,6 +134,68 @@ static void res_add(struct res_sum *d, const struct res_sum *s)
 	d->nivcsw += s->nivcsw;
 }
 
+static void arg_add(struct arg_sum *d, const struct arg_sum *s)
+{
+	d->prompt_batches += s->prompt_batches;
+	d->prompt_tokens += s->prompt_tokens;
+	d->prompt_ns += s->prompt_ns;
+	d->gen_batches += s->gen_batches;
+	d->gen_ns += s->gen_ns;
+	d->bytes += s->bytes;
+	d->ops += s->ops;
+	d->unknown_frees += s->unknown_frees;
+	d->faults += s->faults;
+}
+
+/* What the call's decoded arguments add up to. A failed call (its error
+ * predicate) processed nothing and allocated nothing. */
+static int decode_args(struct aggregator *a, const struct probe *p, const struct call_event *e,
+		       struct arg_sum *d)
+{
+	uint64_t size;
+	int32_t n;
+
+	if (p->decode.measure == MEASURE_NONE)
+		return 0;
+	if (e->flags & INFERLAT_CALL_ARG_FAULT) {
+		d->faults++;
+		return 0;
+	}
+	if (e->flags & INFERLAT_CALL_ERROR)
+		return 0;
+	switch (p->decode.measure) {
+	case MEASURE_TOKENS:
+		n = (int32_t)e->args[0];
+		if (n > 1) {
+			d->prompt_batches++;
+			d->prompt_tokens += (uint64_t)n;
+			d->prompt_ns += e->duration_ns;
+		} else if (n == 1) {
+			d->gen_batches++;
+			d->gen_ns += e->duration_ns;
+		}
+		break;
+	case MEASURE_BYTES:
+		d->bytes += e->args[0];
+		break;
+	case MEASURE_ALLOC:
+		d->ops++;
+		d->bytes += e->args[0];
+		return gpumem_alloc(&a->gpu, (pid_t)e->pid, e->args[1], e->args[0]);
+	case MEASURE_FREE:
+		if (!e->args[0])
+			break;   /* free(NULL) */
+		if (gpumem_free(&a->gpu, (pid_t)e->pid, e->args[0], &size)) {
+			d->unknown_frees++;
+			break;
+		}
+		d->ops++;
+		d->bytes += size;
+		break;
+	}
+	return 0;
+}
+
 int agg_add(struct aggregator *a, const struct call_event *e, double now)
 {
 	struct res_sum r = {
@@ -152,7 +216,7 @@ int agg_add(struct aggregator *a, const struct call_event *e, double now)
 	res_add(&s->win_res, &r);
 	if (e->flags & INFERLAT_CALL_NO_SPLIT)
 		s->win_unsplit++;
-	return 0;
+	return decode_args(a, &a->ps->v[e->probe_id], e, &s->win_args);
 }
 
 void agg_latency(const struct hist *h, struct latency *lat)
@@ -164,6 +228,18 @@ void agg_latency(const struct hist *h, struct latency *lat)
 	lat->p90 = hist_quantile_ns(h, 0.90) / 1e9;
 	lat->p99 = hist_quantile_ns(h, 0.99) / 1e9;
 	lat->p999 = hist_quantile_ns(h, 0.999) / 1e9;
+}
+
+static void fill_gpu(struct row *r, const struct aggregator *a)
+{
+	const struct gpuproc *g;
+
+	if (r->probe->decode.measure != MEASURE_ALLOC && r->probe->decode.measure != MEASURE_FREE)
+		return;
+	g = gpumem_get(&a->gpu, r->pid);
+	r->has_gpu = true;
+	r->gpu_live = g ? g->live : 0;
+	r->gpu_peak = g ? g->peak : 0;
 }
 
 static void fill_row(struct row *r, const struct probe *p, const struct series *s,
@@ -302,6 +378,8 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 			if (!row)
 				return -ENOMEM;
 			fill_row(row, p, s, &s->win, s->win_errors, &s->win_res, span);
+			row->args = s->win_args;
+			fill_gpu(row, a);
 			row->unsplit = s->win_unsplit;
 			row->lost = d.rb_drops;
 			row->untimed = d.depth_drops + d.state_drops;
@@ -312,6 +390,8 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 		res_add(&s->run_res, &s->win_res);
 		s->run_unsplit += s->win_unsplit;
 		s->win_unsplit = 0;
+		arg_add(&s->run_args, &s->win_args);
+		memset(&s->win_args, 0, sizeof(s->win_args));
 		hist_reset(&s->win);
 		s->win_errors = 0;
 		memset(&s->win_res, 0, sizeof(s->win_res));
@@ -355,6 +435,8 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		if (!row)
 			return -ENOMEM;
 		fill_row(row, p, s, &s->run, s->run_errors, &s->run_res, span);
+		row->args = s->run_args;
+		fill_gpu(row, a);
 		row->unsplit = s->run_unsplit;
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
@@ -400,6 +482,7 @@ int agg_foreach_run(const struct aggregator *a,
 				.probe_id = id, .pid = s->pid,
 				.comm = s->proc->has_comm ? s->proc->comm : NULL,
 				.run = &s->run, .errors = s->run_errors, .res = &s->run_res, .proc = s->proc,
+				.args = &s->run_args,
 			};
 			int err = fn(ctx, &v);
 

@@ -9,6 +9,7 @@
 #ifndef INFERLAT_WINDOW_H
 #define INFERLAT_WINDOW_H
 
+#include "gpumem.h"
 #include "hist.h"
 #include "kstats.h"
 #include "procstat.h"
@@ -23,6 +24,7 @@ struct aggregator {
 	struct probe_agg *probes;   /* one per probe id */
 	double win_start, run_start;   /* CLOCK_MONOTONIC seconds */
 	size_t nprobes;             /* probes aggregated: ps->n at init or last agg_grow */
+	struct gpumem gpu;          /* live GPU allocations per process (decoded cudaMalloc/Free) */
 };
 
 int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k,
@@ -49,6 +51,7 @@ struct agg_run_view {
 	uint64_t errors;
 	const struct res_sum *res;  /* where the calls' time went, whole run */
 	const struct proc_info *proc;
+	const struct arg_sum *args; /* decoded arguments, whole run */
 };
 
 /* Call fn for every (probe, process) series; returns fn's first non-zero. */

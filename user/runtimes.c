@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "log.h"
+#include "ortapi.h"
+#include "procfs.h"
+#include "runtimes.h"
+
+/* x86-64 SysV argument registers, by position */
+#define REG(n, sz) { .kind = INFERLAT_ARG_REG, .reg = (n), .size = (sz) }
+#define REG_OUT(n, sz) { .kind = INFERLAT_ARG_REG_OUT, .reg = (n), .size = (sz) }
+#define STACK(o, sz) { .kind = INFERLAT_ARG_STACK, .off = (o), .size = (sz) }
+
+struct preset_probe {
+	const char *spec;        /* LIB:SYMBOL; NULL: an OrtApi slot (ort_slot) */
+	int ort_slot;            /* ORTAPI_*, when spec is NULL */
+	const char *label;       /* the name shown for an OrtApi slot */
+	const char *err;         /* error predicate, or NULL */
+	const char *measures;    /* what its calls mean */
+	const char *args_doc;    /* what its decoded arguments are, or NULL */
+	struct probe_decode decode;
+	bool ops;                /* only with --ops */
+};
+
+struct preset {
+	const char *name;
+	const char *libs;        /* basename globs of its libraries (for -r auto), ':'-separated */
+	const char *about;
+	const struct preset_probe *probes;
+	size_t n;
+};
+
+static const struct preset_probe llama_probes[] = {
+	{ "libllama.so:llama_decode", 0, NULL, "ret!=0",
+	  "one batch through the model (prompt processing or one generation step); the "
+	  "main probe: calls are batches",
+	  "batch.n_tokens (llama_batch is passed by value on the stack: int32 at [rsp+8]): "
+	  "tokens, tokens/s; batches of more than one token are prompt processing (their mean "
+	  "duration: time to first token), single-token batches generation (time per output token)",
+	  { MEASURE_TOKENS, 1, { STACK(8, 4) } }, false },
+	{ "libllama.so:llama_tokenize", 0, NULL, "ret<0", "text to tokens", NULL, { 0 }, false },
+	{ "libllama.so:llama_model_load_from_file", 0, NULL, "ret64==0", "model load", NULL, { 0 }, false },
+	{ "libggml-base.so:ggml_backend_sched_graph_compute_async", 0, NULL, "ret!=0",
+	  "graph compute in ggml (scheduler, all backends): compare with llama_decode's total for "
+	  "the share of decode time spent computing", NULL, { 0 }, false },
+	{ "libggml-cpu*.so:ggml_graph_compute", 0, NULL, "ret!=0",
+	  "graph compute on the CPU backend (the variant the runtime loaded)", NULL, { 0 }, false },
+};
+
+static const struct preset_probe ort_probes[] = {
+	{ NULL, ORTAPI_RUN, "OrtApi::Run", "ret64!=0",
+	  "one inference (session.run in every binding); the main probe. Found through "
+	  "OrtGetApiBase()->GetApi(1) in an unprivileged helper: the library is stripped", NULL, { 0 }, false },
+	{ NULL, ORTAPI_CREATE_SESSION, "OrtApi::CreateSession", "ret64!=0",
+	  "model load: session creation from a file", NULL, { 0 }, false },
+	{ NULL, ORTAPI_CREATE_SESSION_FROM_ARRAY, "OrtApi::CreateSessionFromArray", "ret64!=0",
+	  "model load: session creation from memory", NULL, { 0 }, false },
+};
+
+static const struct preset_probe torch_probes[] = {
+	{ "libtorch_cpu.so:torch::jit::GraphExecutor::run", 0, NULL, NULL,
+	  "one TorchScript forward (graph executor run); the main probe", NULL, { 0 }, false },
+	{ "libtorch_cpu.so:torch::jit::Method::operator()", 0, NULL, NULL,
+	  "a TorchScript method called from C++ (module.forward(inputs))", NULL, { 0 }, false },
+	{ "libtorch_cpu.so:at::_ops::*::call", 0, NULL, NULL,
+	  "--ops: every ATen operator's dispatch entry (addmm, relu, ...): the top operators "
+	  "by total time", NULL, { 0 }, true },
+};
+
+static const struct preset_probe cuda_probes[] = {
+	{ "libcudart.so:cudaLaunchKernel", 0, NULL, "ret!=0", "kernel launch (enqueue, not the "
+	  "kernel's run time)", NULL, { 0 }, false },
+	{ "libcudart.so:cudaMalloc", 0, NULL, "ret!=0", "device allocation",
+	  "size (rsi) and the pointer written to *devPtr (rdi, read at return): live GPU bytes "
+	  "per process", { MEASURE_ALLOC, 2, { REG(1, 8), REG_OUT(0, 8) } }, false },
+	{ "libcudart.so:cudaFree", 0, NULL, "ret!=0", "device free",
+	  "devPtr (rdi): the allocation it ends", { MEASURE_FREE, 1, { REG(0, 8) } }, false },
+	{ "libcudart.so:cudaMemcpy", 0, NULL, "ret!=0", "synchronous copy (time includes the wait)",
+	  "count (rdx): bytes", { MEASURE_BYTES, 1, { REG(2, 8) } }, false },
+	{ "libcudart.so:cudaMemcpyAsync", 0, NULL, "ret!=0", "asynchronous copy (enqueue)",
+	  "count (rdx): bytes", { MEASURE_BYTES, 1, { REG(2, 8) } }, false },
+	{ "libcudart.so:cudaStreamSynchronize", 0, NULL, "ret!=0", "time blocked on a stream", NULL, { 0 }, false },
+	{ "libcudart.so:cudaDeviceSynchronize", 0, NULL, "ret!=0", "time blocked on the device", NULL, { 0 }, false },
+	{ "libcuda.so:cuLaunchKernel", 0, NULL, "ret!=0", "kernel launch (driver API)", NULL, { 0 }, false },
+	{ "libcuda.so:cuMemAlloc_v2", 0, NULL, "ret!=0", "device allocation (driver API)",
+	  "bytesize (rsi) and *dptr (rdi, read at return)",
+	  { MEASURE_ALLOC, 2, { REG(1, 8), REG_OUT(0, 8) } }, false },
+	{ "libcuda.so:cuMemFree_v2", 0, NULL, "ret!=0", "device free (driver API)", "dptr (rdi)",
+	  { MEASURE_FREE, 1, { REG(0, 8) } }, false },
+	{ "libcuda.so:cuMemcpyHtoD_v2", 0, NULL, "ret!=0", "host to device copy (driver API)",
+	  "ByteCount (rdx)", { MEASURE_BYTES, 1, { REG(2, 8) } }, false },
+	{ "libcuda.so:cuMemcpyDtoH_v2", 0, NULL, "ret!=0", "device to host copy (driver API)",
+	  "ByteCount (rdx)", { MEASURE_BYTES, 1, { REG(2, 8) } }, false },
+	{ "libcuda.so:cuCtxSynchronize", 0, NULL, "ret!=0", "time blocked on the context (driver API)",
+	  NULL, { 0 }, false },
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct preset presets[] = {
+	{ "llama.cpp", "libllama*.so*", "llama.cpp (libllama, libggml): llama-server, node-llama-cpp, "
+	  "llama-cpp-python, ollama's runner", llama_probes, N(llama_probes) },
+	{ "onnxruntime", "libonnxruntime.so*", "ONNX Runtime (libonnxruntime.so, stripped): "
+	  "onnxruntime-node, onnxruntime Python, the C/C++ API", ort_probes, N(ort_probes) },
+	{ "libtorch", "libtorch_cpu.so*", "libtorch / PyTorch (libtorch_cpu.so): TorchScript "
+	  "forwards, ATen operators with --ops", torch_probes, N(torch_probes) },
+	{ "cuda", "libcudart.so*:libcuda.so*", "CUDA runtime and driver API (libcudart, libcuda): "
+	  "launches, allocations, copies, synchronization. Verified against a test double only "
+	  "(no GPU on the test machines)", cuda_probes, N(cuda_probes) },
+};
+
+static const struct preset *find_preset(const char *name)
+{
+	for (size_t i = 0; i < N(presets); i++)
+		if (!strcmp(presets[i].name, name))
+			return &presets[i];
+	return NULL;
+}
+
+bool runtimes_known(const char *name)
+{
+	return !strcmp(name, "auto") || find_preset(name);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static bool lib_is_of(const struct preset *p, const char *path)
+{
+	char globs[128], *save = NULL;
+
+	snprintf(globs, sizeof(globs), "%s", p->libs);
+	for (char *g = strtok_r(globs, ":", &save); g; g = strtok_r(NULL, ":", &save))
+		if (!fnmatch(g, base_name(path), 0))
+			return true;
+	return false;
+}
+
+/* The first mapping of pid whose file belongs to preset p, as a path
+ * inferlat can open (the target's root); 0, -ENOENT or -ESRCH. */
+static int mapped_lib(pid_t pid, const struct preset *p, char *buf, size_t sz)
+{
+	struct maps m = { 0 };
+	int err = procfs_read_maps(pid, &m);
+
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (size_t i = 0; i < m.n && err; i++) {
+		if (!m.v[i].path || m.v[i].deleted || !lib_is_of(p, m.v[i].path))
+			continue;
+		procfs_root_path(pid, m.v[i].path, buf, sz);
+		err = 0;
+	}
+	procfs_free_maps(&m);
+	return err;
+}
+
+static int add_spec(struct probe_spec **specs, size_t *nspecs, const char *text,
+		    const struct preset *p, const struct preset_probe *pp)
+{
+	struct probe_spec *nv = realloc(*specs, (*nspecs + 1) * sizeof(*nv));
+	struct probe_spec *s;
+	char err[512];
+	int kind = INFERLAT_ERR_NONE, bits = 32;
+
+	if (!nv)
+		return -ENOMEM;
+	*specs = nv;
+	s = &nv[*nspecs];
+	if (probespec_parse(text, s, err, sizeof(err))) {
+		log_err("-r %s: %s", p->name, err);
+		return -EINVAL;
+	}
+	if (pp->err && errexpr_parse(pp->err, &kind, &bits, err, sizeof(err))) {
+		log_err("-r %s: %s", p->name, err);
+		probespec_free(s);
+		return -EINVAL;
+	}
+	s->err_kind = kind;
+	s->ret_bits = bits;
+	s->runtime = p->name;
+	s->label = pp->label;
+	s->decode = pp->decode;
+	(*nspecs)++;
+	return 0;
+}
+
+/* ONNX Runtime: the stripped library's table, read from the file a target maps. */
+static int expand_ort(const struct preset *p, const struct targets *t, struct probe_spec **specs,
+		      size_t *nspecs)
+{
+	char path[4096], err[512], text[4200];
+	struct ortapi api;
+	int rc = -ENOENT;
+
+	for (size_t i = 0; i < t->npids && rc == -ENOENT; i++)
+		rc = mapped_lib(t->pids[i], p, path, sizeof(path));
+	if (rc) {
+		log_err("-r onnxruntime: no target maps libonnxruntime.so; its entry points are read "
+			"from the loaded library: give -p PID of a process that has loaded ONNX Runtime");
+		return rc == -ENOENT ? -ENOENT : rc;
+	}
+	rc = ortapi_resolve(path, &api, err, sizeof(err));
+	if (rc) {
+		log_err("-r onnxruntime: cannot read ONNX Runtime's API table: %s", err);
+		return rc;
+	}
+	log_info("ONNX Runtime %s at %s: Run at %#llx, CreateSession at %#llx", api.version, path,
+		 (unsigned long long)api.off[ORTAPI_RUN],
+		 (unsigned long long)api.off[ORTAPI_CREATE_SESSION]);
+	for (size_t j = 0; j < p->n; j++) {
+		const struct preset_probe *pp = &p->probes[j];
+
+		snprintf(text, sizeof(text), "%s:%#llx", path, (unsigned long long)api.off[pp->ort_slot]);
+		if ((rc = add_spec(specs, nspecs, text, p, pp)))
+			return rc;
+	}
+	return 0;
+}
+
+static int expand_one(const struct preset *p, bool ops, const struct targets *t,
+		      struct probe_spec **specs, size_t *nspecs)
+{
+	int err;
+
+	if (p->probes == ort_probes)
+		return expand_ort(p, t, specs, nspecs);
+	for (size_t j = 0; j < p->n; j++) {
+		if (p->probes[j].ops && !ops)
+			continue;
+		if ((err = add_spec(specs, nspecs, p->probes[j].spec, p, &p->probes[j])))
+			return err;
+	}
+	return 0;
+}
+
+int runtimes_expand(char *const *names, size_t n, bool ops, const struct targets *t,
+		    struct probe_spec **specs, size_t *nspecs)
+{
+	bool want[N(presets)] = { false };
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], "auto")) {
+			want[find_preset(names[i]) - presets] = true;
+			continue;
+		}
+		if (!t->npids || t->nexes || t->ncomms || t->child) {
+			log_err("-r auto picks presets from the libraries running processes map: give -p PID "
+				"(with -x, --comm or a COMMAND, name the runtime: -r llama.cpp)");
+			return -EINVAL;
+		}
+		for (size_t k = 0; k < N(presets); k++) {
+			char path[4096];
+			bool found = false;
+
+			for (size_t j = 0; j < t->npids && !found; j++)
+				found = !mapped_lib(t->pids[j], &presets[k], path, sizeof(path));
+			if (found) {
+				log_note("-r auto: %s (a target maps %s)", presets[k].name, base_name(path));
+				want[k] = true;
+			}
+		}
+		bool any = false;
+
+		for (size_t k = 0; k < N(presets); k++)
+			any |= want[k];
+		if (!any) {
+			log_err("-r auto: no target maps a runtime's library (libllama, libonnxruntime, "
+				"libtorch_cpu, libcudart, libcuda); inferlat runtimes lists the presets");
+			return -ENOENT;
+		}
+	}
+	for (size_t k = 0; k < N(presets); k++)
+		if (want[k] && (err = expand_one(&presets[k], ops, t, specs, nspecs)))
+			return err;
+	return 0;
+}
+
+static void print_arg(const struct inferlat_arg *a)
+{
+	static const char *const regs[] = { "rdi", "rsi", "rdx", "rcx", "r8", "r9" };
+	const char *r = a->reg < 6 ? regs[a->reg] : "?";
+
+	switch (a->kind) {
+	case INFERLAT_ARG_REG:
+		printf(" %s/%u", r, a->size * 8);
+		break;
+	case INFERLAT_ARG_REG_OUT:
+		printf(" *%s/%u at return", r, a->size * 8);
+		break;
+	case INFERLAT_ARG_STACK:
+		printf(" [rsp+%u]/%u", a->off, a->size * 8);
+		break;
+	}
+}
+
+static void print_preset(const struct preset *p, bool full)
+{
+	printf("%-12s %s\n", p->name, p->about);
+	if (!full)
+		return;
+	printf("  libraries (-r auto): %s\n", p->libs);
+	for (size_t j = 0; j < p->n; j++) {
+		const struct preset_probe *pp = &p->probes[j];
+
+		printf("  %s%s\n", pp->spec ? pp->spec : "libonnxruntime.so:", pp->spec ? "" : pp->label);
+		printf("      %s\n", pp->measures);
+		if (pp->err)
+			printf("      errors: %s\n", pp->err);
+		if (pp->args_doc) {
+			printf("      arguments:");
+			for (int k = 0; k < pp->decode.nargs; k++)
+				print_arg(&pp->decode.args[k]);
+			printf(": %s\n", pp->args_doc);
+		}
+	}
+}
+
+int runtimes_main(int argc, char **argv)
+{
+	const struct preset *p;
+
+	if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
+		printf("Usage: inferlat runtimes [NAME]\n"
+		       "The runtime presets of -r NAME: their libraries, probes, what each measures and "
+		       "the arguments it decodes. -r auto picks the presets whose libraries the -p targets "
+		       "map.\n");
+		return argc > 2 ? EXIT_USAGE : 0;
+	}
+	if (argc == 2) {
+		p = find_preset(argv[1]);
+		if (!p) {
+			fprintf(stderr, "inferlat runtimes: no preset '%s' (inferlat runtimes lists them)\n",
+				argv[1]);
+			return EXIT_USAGE;
+		}
+		print_preset(p, true);
+		return 0;
+	}
+	for (size_t i = 0; i < N(presets); i++) {
+		print_preset(&presets[i], true);
+		printf("\n");
+	}
+	printf("auto         the presets whose libraries the -p targets map\n");
+	return 0;
+}
