@@ -43,7 +43,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 .DELETE_ON_ERROR:
 .SECONDARY:
 FORCE:
-.PHONY: FORCE all deps check-libbpf test unit unit-bins sanitize sanitize-build integration demo install clean help fixtures
+.PHONY: runtime-fixtures FORCE all deps check-libbpf test unit unit-bins sanitize sanitize-build integration demo install clean help fixtures
 
 all: $(OUTPUT)/inferlat
 

@@ -105,9 +105,39 @@ sanitize-build:
 sanitize: sanitize-build
 	$(Q)tests/run.sh --unit $(SAN_UNIT_BINS)
 
-integration: $(OUTPUT)/inferlat fixtures bench-tools
+integration: $(OUTPUT)/inferlat fixtures runtime-fixtures bench-tools
 	$(Q)tests/run.sh --integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all fixtures bench-tools $(UNIT_BINS) sanitize-build
+	$(Q)$(MAKE) --no-print-directory all fixtures runtime-fixtures bench-tools $(UNIT_BINS) sanitize-build
 	$(Q)INFERLAT_SANITIZED=$(SAN_OUTPUT)/inferlat tests/run.sh --unit $(UNIT_BINS) $(SAN_UNIT_BINS) --integration
+
+# Runtime preset fixtures. The llama.cpp harness links the prebuilt libraries
+# scripts/runtimes.sh installs; the CUDA test double is built under CUDA's
+# sonames so that -r cuda finds it as it would find CUDA.
+LLAMA_BINS := runtimes/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
+$(FIXTURE_DIR)/llama-harness: tests/fixtures/llama-harness.c | $(FIXTURE_DIR)
+	$(call msg,CC,$@)
+	$(Q)test -e $(LLAMA_BINS)/libllama.v0.5.0.so || \
+		{ echo "llama.cpp libraries missing: run make deps (scripts/runtimes.sh)" >&2; exit 1; }
+	$(Q)$(CC) -O2 -g -Wall $< -L$(LLAMA_BINS) -l:libllama.v0.5.0.so -l:libggml.v0.5.0.so \
+		-Wl,-rpath,$(abspath $(LLAMA_BINS)) -o $@
+
+CUDA_DOUBLE_DIR := $(FIXTURE_DIR)/cuda-double
+$(CUDA_DOUBLE_DIR):
+	$(Q)mkdir -p $@
+
+$(CUDA_DOUBLE_DIR)/libcudart.so.12: tests/fixtures/cuda-double.c | $(CUDA_DOUBLE_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -DCUDART_DOUBLE -shared -fvisibility=hidden -Wl,-soname,$(notdir $@) $< -o $@
+
+$(CUDA_DOUBLE_DIR)/libcuda.so.1: tests/fixtures/cuda-double.c | $(CUDA_DOUBLE_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -DCUDA_DOUBLE -shared -fvisibility=hidden -Wl,-soname,$(notdir $@) $< -o $@
+
+$(FIXTURE_DIR)/cuda-driver: tests/fixtures/cuda-driver.c $(CUDA_DOUBLE_DIR)/libcudart.so.12 $(CUDA_DOUBLE_DIR)/libcuda.so.1
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) $< $(CUDA_DOUBLE_DIR)/libcudart.so.12 $(CUDA_DOUBLE_DIR)/libcuda.so.1 \
+		-Wl,-rpath,'$$ORIGIN/cuda-double' -o $@
+
+runtime-fixtures: $(FIXTURE_DIR)/llama-harness $(FIXTURE_DIR)/cuda-driver

@@ -191,6 +191,18 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 	}
 	put_resources(f, w);
 	put_args(f, r, w);
+	{
+		const char *of;
+		double ratio;
+
+		if (!report_share(r, w, &ratio, &of)) {
+			fputs(", \"share_of\": {\"probe\": ", f);
+			json_put_str(f, of);
+			fputs(", \"ratio\": ", f);
+			put_secs(f, ratio);
+			fputc('}', f);
+		}
+	}
 	if (w->proc)
 		put_process(f, w->proc);
 	if (w->probe->overhead_ns) {

@@ -39,6 +39,7 @@ struct probe_spec {
 	const char *runtime;  /* preset that made this spec, or NULL */
 	const char *label;    /* name shown instead of the symbol (a preset's offset), or NULL */
 	struct probe_decode decode;   /* arguments to read (presets), or none */
+	const char *share_of;   /* symbol of the probe whose time this one's is a part of, or NULL */
 };
 
 /* 0, or -EINVAL with a reason in err. */

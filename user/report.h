@@ -58,6 +58,10 @@ struct report {
 	size_t n, cap;
 };
 
+/* Share of an enclosing probe's time (probe->share_of) in the same process:
+ * 0 and the ratio, or -ENOENT when the enclosing probe has no time there. */
+int report_share(const struct report *r, const struct row *w, double *ratio, const char **of);
+
 void report_clear(struct report *r);
 void report_free(struct report *r);
 struct row *report_add(struct report *r);

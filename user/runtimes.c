@@ -24,6 +24,7 @@ struct preset_probe {
 	const char *args_doc;    /* what its decoded arguments are, or NULL */
 	struct probe_decode decode;
 	bool ops;                /* only with --ops */
+	const char *share_of;    /* its time is shown as a share of this probe's (a symbol) */
 };
 
 struct preset {
@@ -41,62 +42,63 @@ static const struct preset_probe llama_probes[] = {
 	  "batch.n_tokens (llama_batch is passed by value on the stack: int32 at [rsp+8]): "
 	  "tokens, tokens/s; batches of more than one token are prompt processing (their mean "
 	  "duration: time to first token), single-token batches generation (time per output token)",
-	  { MEASURE_TOKENS, 1, { STACK(8, 4) } }, false },
-	{ "libllama.so:llama_tokenize", 0, NULL, "ret<0", "text to tokens", NULL, { 0 }, false },
-	{ "libllama.so:llama_model_load_from_file", 0, NULL, "ret64==0", "model load", NULL, { 0 }, false },
+	  { MEASURE_TOKENS, 1, { STACK(8, 4) } }, false, NULL },
+	{ "libllama.so:llama_tokenize", 0, NULL, "ret<0", "text to tokens", NULL, { 0 }, false, NULL },
+	{ "libllama.so:llama_model_load_from_file", 0, NULL, "ret64==0", "model load", NULL, { 0 }, false, NULL },
 	{ "libggml-base.so:ggml_backend_sched_graph_compute_async", 0, NULL, "ret!=0",
 	  "graph compute in ggml (scheduler, all backends): compare with llama_decode's total for "
-	  "the share of decode time spent computing", NULL, { 0 }, false },
+	  "the share of decode time spent computing", NULL, { 0 }, false, "llama_decode" },
 	{ "libggml-cpu*.so:ggml_graph_compute", 0, NULL, "ret!=0",
-	  "graph compute on the CPU backend (the variant the runtime loaded)", NULL, { 0 }, false },
+	  "graph compute on the CPU backend (the variant the runtime loaded)", NULL, { 0 }, false,
+	  "llama_decode" },
 };
 
 static const struct preset_probe ort_probes[] = {
 	{ NULL, ORTAPI_RUN, "OrtApi::Run", "ret64!=0",
 	  "one inference (session.run in every binding); the main probe. Found through "
-	  "OrtGetApiBase()->GetApi(1) in an unprivileged helper: the library is stripped", NULL, { 0 }, false },
+	  "OrtGetApiBase()->GetApi(1) in an unprivileged helper: the library is stripped", NULL, { 0 }, false, NULL },
 	{ NULL, ORTAPI_CREATE_SESSION, "OrtApi::CreateSession", "ret64!=0",
-	  "model load: session creation from a file", NULL, { 0 }, false },
+	  "model load: session creation from a file", NULL, { 0 }, false, NULL },
 	{ NULL, ORTAPI_CREATE_SESSION_FROM_ARRAY, "OrtApi::CreateSessionFromArray", "ret64!=0",
-	  "model load: session creation from memory", NULL, { 0 }, false },
+	  "model load: session creation from memory", NULL, { 0 }, false, NULL },
 };
 
 static const struct preset_probe torch_probes[] = {
 	{ "libtorch_cpu.so:torch::jit::GraphExecutor::run", 0, NULL, NULL,
-	  "one TorchScript forward (graph executor run); the main probe", NULL, { 0 }, false },
+	  "one TorchScript forward (graph executor run); the main probe", NULL, { 0 }, false, NULL },
 	{ "libtorch_cpu.so:torch::jit::Method::operator()", 0, NULL, NULL,
-	  "a TorchScript method called from C++ (module.forward(inputs))", NULL, { 0 }, false },
+	  "a TorchScript method called from C++ (module.forward(inputs))", NULL, { 0 }, false, NULL },
 	{ "libtorch_cpu.so:at::_ops::*::call", 0, NULL, NULL,
 	  "--ops: every ATen operator's dispatch entry (addmm, relu, ...): the top operators "
-	  "by total time", NULL, { 0 }, true },
+	  "by total time", NULL, { 0 }, true, NULL },
 };
 
 static const struct preset_probe cuda_probes[] = {
 	{ "libcudart.so:cudaLaunchKernel", 0, NULL, "ret!=0", "kernel launch (enqueue, not the "
-	  "kernel's run time)", NULL, { 0 }, false },
+	  "kernel's run time)", NULL, { 0 }, false, NULL },
 	{ "libcudart.so:cudaMalloc", 0, NULL, "ret!=0", "device allocation",
 	  "size (rsi) and the pointer written to *devPtr (rdi, read at return): live GPU bytes "
-	  "per process", { MEASURE_ALLOC, 2, { REG(1, 8), REG_OUT(0, 8) } }, false },
+	  "per process", { MEASURE_ALLOC, 2, { REG(1, 8), REG_OUT(0, 8) } }, false, NULL },
 	{ "libcudart.so:cudaFree", 0, NULL, "ret!=0", "device free",
-	  "devPtr (rdi): the allocation it ends", { MEASURE_FREE, 1, { REG(0, 8) } }, false },
+	  "devPtr (rdi): the allocation it ends", { MEASURE_FREE, 1, { REG(0, 8) } }, false, NULL },
 	{ "libcudart.so:cudaMemcpy", 0, NULL, "ret!=0", "synchronous copy (time includes the wait)",
-	  "count (rdx): bytes", { MEASURE_BYTES, 1, { REG(2, 8) } }, false },
+	  "count (rdx): bytes", { MEASURE_BYTES, 1, { REG(2, 8) } }, false, NULL },
 	{ "libcudart.so:cudaMemcpyAsync", 0, NULL, "ret!=0", "asynchronous copy (enqueue)",
-	  "count (rdx): bytes", { MEASURE_BYTES, 1, { REG(2, 8) } }, false },
-	{ "libcudart.so:cudaStreamSynchronize", 0, NULL, "ret!=0", "time blocked on a stream", NULL, { 0 }, false },
-	{ "libcudart.so:cudaDeviceSynchronize", 0, NULL, "ret!=0", "time blocked on the device", NULL, { 0 }, false },
-	{ "libcuda.so:cuLaunchKernel", 0, NULL, "ret!=0", "kernel launch (driver API)", NULL, { 0 }, false },
+	  "count (rdx): bytes", { MEASURE_BYTES, 1, { REG(2, 8) } }, false, NULL },
+	{ "libcudart.so:cudaStreamSynchronize", 0, NULL, "ret!=0", "time blocked on a stream", NULL, { 0 }, false, NULL },
+	{ "libcudart.so:cudaDeviceSynchronize", 0, NULL, "ret!=0", "time blocked on the device", NULL, { 0 }, false, NULL },
+	{ "libcuda.so:cuLaunchKernel", 0, NULL, "ret!=0", "kernel launch (driver API)", NULL, { 0 }, false, NULL },
 	{ "libcuda.so:cuMemAlloc_v2", 0, NULL, "ret!=0", "device allocation (driver API)",
 	  "bytesize (rsi) and *dptr (rdi, read at return)",
-	  { MEASURE_ALLOC, 2, { REG(1, 8), REG_OUT(0, 8) } }, false },
+	  { MEASURE_ALLOC, 2, { REG(1, 8), REG_OUT(0, 8) } }, false, NULL },
 	{ "libcuda.so:cuMemFree_v2", 0, NULL, "ret!=0", "device free (driver API)", "dptr (rdi)",
-	  { MEASURE_FREE, 1, { REG(0, 8) } }, false },
+	  { MEASURE_FREE, 1, { REG(0, 8) } }, false, NULL },
 	{ "libcuda.so:cuMemcpyHtoD_v2", 0, NULL, "ret!=0", "host to device copy (driver API)",
-	  "ByteCount (rdx)", { MEASURE_BYTES, 1, { REG(2, 8) } }, false },
+	  "ByteCount (rdx)", { MEASURE_BYTES, 1, { REG(2, 8) } }, false, NULL },
 	{ "libcuda.so:cuMemcpyDtoH_v2", 0, NULL, "ret!=0", "device to host copy (driver API)",
-	  "ByteCount (rdx)", { MEASURE_BYTES, 1, { REG(2, 8) } }, false },
+	  "ByteCount (rdx)", { MEASURE_BYTES, 1, { REG(2, 8) } }, false, NULL },
 	{ "libcuda.so:cuCtxSynchronize", 0, NULL, "ret!=0", "time blocked on the context (driver API)",
-	  NULL, { 0 }, false },
+	  NULL, { 0 }, false, NULL },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -190,6 +192,7 @@ static int add_spec(struct probe_spec **specs, size_t *nspecs, const char *text,
 	s->runtime = p->name;
 	s->label = pp->label;
 	s->decode = pp->decode;
+	s->share_of = pp->share_of;
 	(*nspecs)++;
 	return 0;
 }
@@ -317,6 +320,8 @@ static void print_preset(const struct preset *p, bool full)
 		printf("      %s\n", pp->measures);
 		if (pp->err)
 			printf("      errors: %s\n", pp->err);
+		if (pp->share_of)
+			printf("      shown as a share of %s's time\n", pp->share_of);
 		if (pp->args_doc) {
 			printf("      arguments:");
 			for (int k = 0; k < pp->decode.nargs; k++)

@@ -106,6 +106,17 @@ static void put_args(struct view *v, const struct report *r, const char *prefix)
 		char b1[16], b2[16], clipped[64];
 		uint64_t tokens;
 
+		const char *of;
+		double ratio;
+
+		if (!report_share(r, w, &ratio, &of)) {
+			if (!header && !prefix)
+				fputc('\n', v->out);
+			header = true;
+			fprintf(v->out, "%s%-32s %7d %.0f%% of %s time\n", prefix ? prefix : "",
+				clip(w->probe->name, 32, clipped, sizeof(clipped)), (int)w->pid, 100 * ratio, of);
+			continue;
+		}
 		if (w->probe->decode.measure == MEASURE_NONE || !w->calls)
 			continue;
 		if (!header && !prefix)

@@ -23,6 +23,25 @@ struct probe_agg {
 	struct hist kwin;              /* scratch: a kernel window delta */
 };
 
+int report_share(const struct report *r, const struct row *w, double *ratio, const char **of)
+{
+	if (!w->probe->share_of || !w->calls)
+		return -ENOENT;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *o = &r->rows[i];
+		double total = o->lat.mean * (double)o->calls;
+
+		if (o->pid != w->pid || !o->calls || strcmp(o->probe->symbol, w->probe->share_of))
+			continue;
+		if (total <= 0)
+			return -ENOENT;
+		*ratio = w->lat.mean * (double)w->calls / total;
+		*of = o->probe->name;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 void report_clear(struct report *r)
 {
 	r->n = 0;
@@ -157,12 +176,12 @@ static int decode_args(struct aggregator *a, const struct probe *p, const struct
 
 	if (p->decode.measure == MEASURE_NONE)
 		return 0;
+	if (e->flags & INFERLAT_CALL_ERROR)
+		return 0;   /* its out parameters mean nothing (and may not be readable) */
 	if (e->flags & INFERLAT_CALL_ARG_FAULT) {
 		d->faults++;
 		return 0;
 	}
-	if (e->flags & INFERLAT_CALL_ERROR)
-		return 0;
 	switch (p->decode.measure) {
 	case MEASURE_TOKENS:
 		n = (int32_t)e->args[0];

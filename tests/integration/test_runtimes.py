@@ -188,3 +188,164 @@ def test_auto_picks_from_maps(wd):
           "auto picked a runtime the target does not map: %s" % il.stderr())
     probes = set(r["probe"] for r in il.final())
     check(any("OrtApi::Run" in p for p in probes), "probes: %s" % probes)
+
+
+def prom_samples(path):
+    """{(name, frozenset(labels)): value} of a textfile."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            head, value = line.rsplit(" ", 1)
+            name, labels = head, ""
+            if "{" in head:
+                name, labels = head[:-1].split("{", 1)
+            kv = frozenset(tuple(p.split("=", 1)) for p in labels.split(",") if p) if labels else frozenset()
+            out[(name, frozenset((k, v.strip('"')) for k, v in kv))] = float(value)
+    return out
+
+
+def prom_value(samples, name, **want):
+    vals = [v for (n, labels), v in samples.items()
+            if n == name and all((k, str(x)) in labels for k, x in want.items())]
+    check(len(vals) == 1, "%s%s: %d samples in the textfile" % (name, want, len(vals)))
+    return vals[0]
+
+
+# llama.cpp -------------------------------------------------------------------
+
+LLAMA_SEQS, LLAMA_GEN = 4, 30
+
+
+def llama_harness(wd, log):
+    need(os.path.join(LLAMA_BINS, "libllama.v0.5.0.so"), "@node-llama-cpp/linux-x64")
+    model = wd.file("tiny.gguf")
+    if not os.path.exists(model):
+        r = run([PY, os.path.join(SRC_FIXTURES, "make-gguf-llama.py"), model], timeout=120)
+        check(r.returncode == 0, "make-gguf-llama.py: %s" % r.stderr)
+    return Harness([os.path.join(FIXTURES, "llama-harness"), LLAMA_BINS, model, LLAMA_SEQS, LLAMA_GEN, log])
+
+
+def harness_totals(out):
+    words = out.split()
+    return {words[i]: int(words[i + 1]) for i in range(0, len(words) - 1, 2) if words[i + 1].isdigit()}
+
+
+def test_llama_preset_tokens(wd):
+    base = llama_harness(wd, wd.file("base.log"))
+    untraced(base)
+    with open(wd.file("base.log")) as f:
+        plain = [tuple(int(x) for x in l.split()) for l in f]
+    h = llama_harness(wd, wd.file("llama.log"))
+    tf = wd.file("prom")
+    os.makedirs(tf)
+    il, out = traced(wd, h, "-r", "llama.cpp", "--textfile-dir", tf)
+    tot = harness_totals(out)
+    check(tot["decodes"] == LLAMA_SEQS * (LLAMA_GEN + 1), "harness: %s" % out)
+    with open(wd.file("llama.log")) as f:
+        decodes = [tuple(int(x) for x in l.split()) for l in f]
+    d = one(il, "llama_decode")
+    check(d["runtime"] == "llama.cpp", "runtime: %s" % d)
+    check(d["calls"] == tot["decodes"], "llama_decode calls %d, the harness decoded %d batches"
+          % (d["calls"], tot["decodes"]))
+    t = d["tokens"]
+    check(t["prompt_tokens"] == tot["prompt_tokens"], "prompt tokens %d, harness %d"
+          % (t["prompt_tokens"], tot["prompt_tokens"]))
+    check(t["generated"] == tot["generated"], "generated %d, harness %d" % (t["generated"], tot["generated"]))
+    check(t["prompt_batches"] == LLAMA_SEQS, "prompt batches %d, harness %d" % (t["prompt_batches"], LLAMA_SEQS))
+    check(t["total"] == tot["prompt_tokens"] + tot["generated"] and t["unreadable"] == 0, "tokens: %s" % t)
+    check(one(il, "llama_tokenize")["calls"] == tot["tokenize"], "llama_tokenize calls")
+    cost = hit_cost_s(il)
+    mean = sum(e - s for _, s, e in decodes) / len(decodes) / 1e9
+    check_mean("llama_decode", d["latency_s"]["mean"], mean, cost)
+    prompt = [e - s for n, s, e in decodes if n > 1]
+    gen = [e - s for n, s, e in decodes if n == 1]
+    check_mean("time to first token", t["ttft_s"], sum(prompt) / len(prompt) / 1e9, cost)
+    check_mean("time per output token", t["tpot_s"], sum(gen) / len(gen) / 1e9, cost)
+    # ggml's graph compute, inside llama_decode: a share of its time
+    g = one(il, "ggml_backend_sched_graph_compute_async")
+    check(g["calls"] == d["calls"], "one graph compute per decode: %d vs %d" % (g["calls"], d["calls"]))
+    share = g["share_of"]["ratio"]
+    check(0.5 < share <= 1.0 and "llama_decode" in g["share_of"]["probe"], "ggml share: %s" % g["share_of"])
+    # the same figures in the textfile
+    s = prom_samples(os.path.join(tf, "inferlat.prom"))
+    check(prom_value(s, "inferlat_tokens_total", phase="prompt") == tot["prompt_tokens"], "textfile prompt tokens")
+    check(prom_value(s, "inferlat_tokens_total", phase="generation") == tot["generated"], "textfile generated")
+    check(prom_value(s, "inferlat_decode_batches_total", phase="prompt") == LLAMA_SEQS, "textfile prompt batches")
+    # the live view says it in words
+    view = il.stdout() + il.stderr()
+    plain_mean = sum(e - s for _, s, e in plain) / len(plain) / 1e9
+    return ("llama_decode x%d = harness; tokens %d prompt (%d batches) + %d generated = harness; TTFT %.0f us "
+            "(harness %.0f), TPOT %.0f us (harness %.0f); ggml %.0f%% of decode; harness decode mean "
+            "without inferlat %.0f us, with %.0f us" % (
+                d["calls"], t["prompt_tokens"], t["prompt_batches"], t["generated"], t["ttft_s"] * 1e6,
+                sum(prompt) / len(prompt) / 1e3, t["tpot_s"] * 1e6, sum(gen) / len(gen) / 1e3,
+                share * 100, plain_mean * 1e6, mean * 1e6))
+
+
+def test_llama_view_shows_tokens(wd):
+    h = llama_harness(wd, wd.file("llama.log"))
+    il = Inferlat(wd, "-p", h.pid, "-r", "llama.cpp", quiet=False, json_out=False)
+    try:
+        il.wait_ready(60)
+        h.go()
+        out = h.wait()
+        check(il.wait(60) == 0, "inferlat: %s" % il.stderr())
+    finally:
+        h.kill()
+        il.kill()
+    tot = harness_totals(out)
+    view = il.stdout()
+    want = "tokens %d" % (tot["prompt_tokens"] + tot["generated"])
+    check(want in view and "TTFT" in view and "TPOT" in view and "of libllama" in view,
+          "view lacks '%s' / TTFT / TPOT / ggml share:\n%s" % (want, view[-2000:]))
+
+
+# CUDA (test double) ----------------------------------------------------------
+
+def test_cuda_preset_decodes_bytes_on_test_double(wd):
+    drv = os.path.join(FIXTURES, "cuda-driver")
+    h = Harness([drv])
+    tf = wd.file("prom")
+    os.makedirs(tf)
+    il = Inferlat(wd, "-p", h.pid, "-r", "cuda", "-i", "250ms", "--textfile-dir", tf, calls_out=True)
+    try:
+        il.wait_ready(60)
+        h.go()
+        out = h.proc.stdout.readline()
+        want = harness_totals(out)
+        # the driver holds its memory now: a window later, the textfile says how much
+        time.sleep(1)
+        s = prom_samples(os.path.join(tf, "inferlat.prom"))
+        h.go()
+        h.wait()
+        check(il.wait(60) == 0, "inferlat: %s" % il.stderr())
+    finally:
+        h.kill()
+        il.kill()
+    recs = {r["probe"].split(":", 1)[1]: r for r in il.final()}
+    check(all(r["runtime"] == "cuda" for r in recs.values()), "runtime labels")
+    m, f = recs["cudaMalloc"], recs["cudaFree"]
+    check(m["calls"] == want["rt_allocs"] + want["rt_failed"] and m["errors"] == want["rt_failed"],
+          "cudaMalloc calls %d errors %d: %s" % (m["calls"], m["errors"], want))
+    check(m["gpu"]["allocs"] == want["rt_allocs"] and m["gpu"]["alloc_bytes"] == want["rt_alloc_bytes"],
+          "cudaMalloc decoded %s, the driver asked %s" % (m["gpu"], want))
+    check(f["gpu"]["frees"] == want["rt_frees"] and f["gpu"]["freed_bytes"] == want["rt_freed_bytes"]
+          and f["gpu"]["unknown_frees"] == 0, "cudaFree decoded %s, the driver freed %s" % (f["gpu"], want))
+    live = want["rt_alloc_bytes"] - want["rt_freed_bytes"] + want["drv_alloc_bytes"] - want["drv_freed_bytes"]
+    check(m["gpu"]["live_bytes"] == live and f["gpu"]["live_bytes"] == live,
+          "live bytes %d, the driver holds %d" % (m["gpu"]["live_bytes"], live))
+    copied = recs["cudaMemcpy"]["bytes"]["total"] + recs["cudaMemcpyAsync"]["bytes"]["total"]
+    check(copied == want["rt_copy_bytes"], "cudaMemcpy* bytes %d, driver %d" % (copied, want["rt_copy_bytes"]))
+    da, df = recs["cuMemAlloc_v2"], recs["cuMemFree_v2"]
+    check(da["gpu"]["alloc_bytes"] == want["drv_alloc_bytes"] and df["gpu"]["freed_bytes"] == want["drv_freed_bytes"],
+          "driver API: %s %s vs %s" % (da["gpu"], df["gpu"], want))
+    dcopy = recs["cuMemcpyHtoD_v2"]["bytes"]["total"] + recs["cuMemcpyDtoH_v2"]["bytes"]["total"]
+    check(dcopy == want["drv_copy_bytes"], "cuMemcpy* bytes %d, driver %d" % (dcopy, want["drv_copy_bytes"]))
+    launches = recs["cudaLaunchKernel"]["calls"] + recs["cuLaunchKernel"]["calls"]
+    check(launches == want["launches"], "launches %d, driver %d" % (launches, want["launches"]))
+    # live bytes per process in the textfile
+    check(prom_value(s, "inferlat_gpu_live_bytes", pid=h.pid) == live, "textfile live bytes")
+    return ("test double: %d+%d allocations, %d bytes live, %d bytes copied: all as the driver asked"
+            % (want["rt_allocs"], want["drv_allocs"], live, copied + dcopy))
