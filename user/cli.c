@@ -361,6 +361,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
 		if (!o->nspecs && !o->nruntimes)
 			usage_fail("no probe: give -e [LIB:]SYMBOL or -r RUNTIME");
+		/* libtorch has ~3000 operators */
+		if (o->ops && !o->max_probes_given)
+			o->max_probes = INFERLAT_MAX_PROBES;
 		if (o->ops) {
 			bool torch = false;
 

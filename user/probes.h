@@ -41,6 +41,7 @@ struct probe {
 	const char *runtime;     /* preset, or NULL */
 	struct probe_decode decode;   /* arguments read and what they mean */
 	const char *share_of;    /* symbol of the enclosing probe (time shown as its share), or NULL */
+	bool op;                 /* an operator of --ops: no rows or series until called */
 	uint32_t overhead_ns;    /* probe overhead subtracted from each duration */
 	pid_t *pids;             /* attach only for these processes; none: for all */
 	size_t npids;

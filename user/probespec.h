@@ -40,6 +40,7 @@ struct probe_spec {
 	const char *label;    /* name shown instead of the symbol (a preset's offset), or NULL */
 	struct probe_decode decode;   /* arguments to read (presets), or none */
 	const char *share_of;   /* symbol of the probe whose time this one's is a part of, or NULL */
+	bool op;                /* one of many operators (--ops): reported only once called */
 };
 
 /* 0, or -EINVAL with a reason in err. */

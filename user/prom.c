@@ -193,6 +193,9 @@ int prom_init(struct prom_exporter *px, const struct probe_set *ps, const struct
 		const pid_t *v = p->npids ? p->pids : pids;
 		size_t n = p->npids ? p->npids : npids;
 
+		if (p->op)
+			continue;   /* thousands of operators: series only for those called */
+
 		for (size_t j = 0; j < n; j++) {
 			char comm[64];
 
@@ -659,7 +662,7 @@ static void put_cost(FILE *f, const struct prom_exporter *px, const char *name, 
 	for (size_t i = 0; i < px->ps->n; i++) {
 		uint64_t cost = px->ps->v[i].hit_cost_ns;
 
-		if (!cost)
+		if (!cost || (px->ps->v[i].op && !px->probes[i].hits))
 			continue;
 		put_sample(f, px, name, &px->ps->v[i], NULL);
 		put_ns(f, total ? px->probes[i].hits * cost : cost);
@@ -692,6 +695,8 @@ static void put_probe_metrics(FILE *f, const struct prom_exporter *px)
 	family(f, "inferlat_probe_hits_total", "counter",
 	       "Times the probe's entry fired in traced threads, counted in the kernel.");
 	for (size_t i = 0; i < px->ps->n; i++) {
+		if (px->ps->v[i].op && !px->probes[i].hits)
+			continue;
 		put_sample(f, px, "inferlat_probe_hits_total", &px->ps->v[i], NULL);
 		fprintf(f, "%" PRIu64 "\n", px->probes[i].hits);
 	}

@@ -167,6 +167,7 @@ static int add_probe(struct probe_set *ps, const struct probe_spec *s, struct ob
 	p->runtime = s->runtime;
 	p->decode = s->decode;
 	p->share_of = s->share_of;
+	p->op = s->op;
 	if (s->offset && !s->at_offset) {
 		/* +OFF: only across rsp-neutral padding, or the return probe
 		 * would take the wrong stack slot for the return address */

@@ -193,6 +193,7 @@ static int add_spec(struct probe_spec **specs, size_t *nspecs, const char *text,
 	s->label = pp->label;
 	s->decode = pp->decode;
 	s->share_of = pp->share_of;
+	s->op = pp->ops;
 	(*nspecs)++;
 	return 0;
 }

@@ -190,6 +190,56 @@ static void put_processes(struct view *v, const struct report *r)
 	}
 }
 
+#define TOP_OPS 10
+
+static double total_s(const struct row *w)
+{
+	return w->has_latency ? w->lat.mean * (double)w->calls : 0;
+}
+
+/* --ops: the operators that took the most time, instead of a row each. */
+static void put_top_ops(struct view *v, const struct report *r, const char *prefix)
+{
+	const struct row *top[TOP_OPS];
+	size_t n = 0, nops = 0;
+	char mean[16], clipped[64];
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		size_t k;
+
+		if (!w->probe->op || !w->calls)
+			continue;
+		nops++;
+		for (k = n < TOP_OPS ? n++ : TOP_OPS; k > 0 && total_s(top[k - 1]) < total_s(w); k--)
+			if (k < TOP_OPS)
+				top[k] = top[k - 1];
+		if (k < TOP_OPS)
+			top[k] = w;
+	}
+	if (!n)
+		return;
+	fprintf(v->out, "%s%s%-48s %7s %8s %10s %9s\n", prefix ? "" : "\n", prefix ? prefix : "",
+		"TOP OPERATORS (by total time)", "PID", "CALLS", "TOTAL", "MEAN");
+	for (size_t i = 0; i < n; i++) {
+		const struct row *w = top[i];
+		char tot[16], name[256];
+		const char *paren;
+
+		/* at::_ops::addmm::call: the parameters say nothing more */
+		snprintf(name, sizeof(name), "%s", w->probe->symbol);
+		paren = strchr(name, '(');
+		if (paren)
+			name[paren - name] = '\0';
+		fprintf(v->out, "%s%-48s %7d %8llu %10s %9s\n", prefix ? prefix : "",
+			clip(name, 48, clipped, sizeof(clipped)), (int)w->pid,
+			(unsigned long long)w->calls, view_fmt_secs(total_s(w), tot, sizeof(tot)),
+			view_fmt_secs(w->lat.mean, mean, sizeof(mean)));
+	}
+	if (nops > n)
+		fprintf(v->out, "%s(%zu more operators called)\n", prefix ? prefix : "", nops - n);
+}
+
 void view_show(struct view *v, const struct report *r)
 {
 	char when[32], prefix[40];
@@ -205,8 +255,10 @@ void view_show(struct view *v, const struct report *r)
 			r->final ? "whole run" : "window", r->span_s, v->nprobes);
 		put_header(v, NULL);
 		for (size_t i = 0; i < r->n; i++)
-			put_row(v, &r->rows[i]);
+			if (!r->rows[i].probe->op)
+				put_row(v, &r->rows[i]);
 		put_args(v, r, NULL);
+		put_top_ops(v, r, NULL);
 		if (!r->final)
 			put_processes(v, r);
 	} else {
@@ -216,11 +268,14 @@ void view_show(struct view *v, const struct report *r)
 			v->header_done = true;
 		}
 		for (size_t i = 0; i < r->n; i++) {
+			if (r->rows[i].probe->op)
+				continue;
 			fprintf(v->out, "%-8s ", when);
 			put_row(v, &r->rows[i]);
 		}
 		snprintf(prefix, sizeof(prefix), "%-8s ", when);
 		put_args(v, r, prefix);
+		put_top_ops(v, r, prefix);
 	}
 	fflush(v->out);
 }

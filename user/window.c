@@ -372,7 +372,7 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 		};
 		s->win_unsplit = d.unsplit;
 	}
-	if (!pa->n) {
+	if (!pa->n && !p->op) {
 		struct row *row = report_add(r);
 
 		if (!row)
@@ -391,8 +391,9 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 		struct series *s = pa->s[i];
 		struct row *row;
 
-		/* a process whose exit was reported has no more windows */
-		if (!s->proc->dropped) {
+		/* a process whose exit was reported has no more windows; an
+		 * operator (--ops) only where it was called */
+		if (!s->proc->dropped && !(p->op && !s->win.count)) {
 			row = report_add(r);
 			if (!row)
 				return -ENOMEM;
@@ -423,6 +424,8 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 	const struct probe *p = &a->ps->v[id];
 	struct probe_agg *pa = &a->probes[id];
 
+	if (!pa->n && p->op)
+		return 0;
 	if (!pa->n) {
 		struct row *row = report_add(r);
 

@@ -349,3 +349,61 @@ def test_cuda_preset_decodes_bytes_on_test_double(wd):
     check(prom_value(s, "inferlat_gpu_live_bytes", pid=h.pid) == live, "textfile live bytes")
     return ("test double: %d+%d allocations, %d bytes live, %d bytes copied: all as the driver asked"
             % (want["rt_allocs"], want["drv_allocs"], live, copied + dcopy))
+
+
+# libtorch ---------------------------------------------------------------------
+
+TORCH_RUNS, TORCH_BATCH = 20, 16
+
+
+def torch_harness(wd, log):
+    return Harness([PY, os.path.join(SRC_FIXTURES, "torch-harness.py"), TORCH_RUNS, TORCH_BATCH, log])
+
+
+def test_libtorch_preset(wd):
+    base = torch_harness(wd, wd.file("base.log"))
+    untraced(base)
+    plain = ns_pairs(wd.file("base.log"))
+    h = torch_harness(wd, wd.file("torch.log"))
+    il, out = traced(wd, h, "-r", "libtorch")
+    check(out.strip() == "forwards %d" % TORCH_RUNS, "harness: %r" % out)
+    runs = ns_pairs(wd.file("torch.log"))
+    g = [r for r in il.final() if "GraphExecutor::run(" in r["probe"]]
+    check(len(g) == 1, "GraphExecutor::run records: %s" % g)
+    g = g[0]
+    check(g["runtime"] == "libtorch", "runtime: %s" % g)
+    check(g["calls"] == TORCH_RUNS, "GraphExecutor::run calls %d, the harness ran %d forwards"
+          % (g["calls"], TORCH_RUNS))
+    mean = sum(b - a for a, b in runs) / len(runs) / 1e9
+    check_mean("GraphExecutor::run", g["latency_s"]["mean"], mean, hit_cost_s(il))
+    plain_mean = sum(b - a for a, b in plain) / len(plain) / 1e9
+    return ("GraphExecutor::run x%d; inferlat mean %.2f ms, harness %.2f ms; harness without inferlat "
+            "%.2f ms, with %.2f ms" % (g["calls"], g["latency_s"]["mean"] * 1e3, mean * 1e3,
+                                       plain_mean * 1e3, mean * 1e3))
+
+
+def test_libtorch_ops(wd):
+    h = torch_harness(wd, wd.file("torch.log"))
+    il = Inferlat(wd, "-p", h.pid, "-r", "libtorch", "--ops", quiet=False)
+    try:
+        il.wait_ready(120)
+        h.go()
+        h.wait()
+        check(il.wait(60) == 0, "inferlat: %s" % il.stderr())
+    finally:
+        h.kill()
+        il.kill()
+    ops = [r for r in il.final() if "at::_ops::" in r["probe"]]
+    by = {r["probe"].split(":", 1)[1].split("(")[0]: r for r in ops}
+    # three nn.Linear per forward; TorchScript sends them to addmm
+    check(by.get("at::_ops::addmm::call", {}).get("calls") == 3 * TORCH_RUNS,
+          "addmm calls: %s (want %d)" % ({k: v["calls"] for k, v in by.items()}, 3 * TORCH_RUNS))
+    check(all(r["calls"] > 0 for r in ops), "operators never called are reported")
+    top = max(ops, key=lambda r: r["latency_s"]["mean"] * r["calls"])
+    check("addmm" in top["probe"], "top operator by total time: %s" % top["probe"])
+    view = il.stdout()
+    check("TOP OPERATORS" in view and "at::_ops::addmm::call " in view, "view:\n%s" % view[-1500:])
+    attached = [l for l in il.stderr().splitlines() if "tracing " in l]
+    return "%s; %d operators called; addmm x%d, %.0f%% of operator time" % (
+        attached[0].split("inferlat: ")[1].split(";")[0] if attached else "?", len(ops), by["at::_ops::addmm::call"]["calls"],
+        100 * top["latency_s"]["mean"] * top["calls"] / sum(r["latency_s"]["mean"] * r["calls"] for r in ops))
