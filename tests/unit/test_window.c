@@ -251,6 +251,95 @@ static void test_exited_process_reported_once(void **state)
 	report_free(&r);
 }
 
+/* Decoded arguments: llama_decode's tokens by phase, allocations and frees. */
+static void test_decoded_arguments(void **state)
+{
+	struct probe dp[3] = {
+		{ .id = 0, .name = "libllama.so:llama_decode", .symbol = "llama_decode",
+		  .decode = { .measure = MEASURE_TOKENS, .nargs = 1 } },
+		{ .id = 1, .name = "libcudart.so:cudaMalloc", .symbol = "cudaMalloc",
+		  .decode = { .measure = MEASURE_ALLOC, .nargs = 2 } },
+		{ .id = 2, .name = "libcudart.so:cudaFree", .symbol = "cudaFree",
+		  .decode = { .measure = MEASURE_FREE, .nargs = 1 } },
+	};
+	struct probe_set dps = { .v = dp, .n = 3 };
+	struct aggregator a;
+	struct report r = { 0 };
+	struct kstats k = { 0 };
+	struct proctab procs;
+	pid_t me = getpid();
+	const struct row *w;
+	struct call_event e = { .pid = (uint32_t)me, .tid = (uint32_t)me };
+
+	reset();
+	assert_int_equal(proctab_init(&procs), 0);
+	assert_int_equal(agg_init(&a, &dps, &k, &procs, 100.0), 0);
+	/* a 12-token prompt (4 ms), 3 generated tokens (1 ms each), a failed
+	 * decode and an unreadable batch: neither counts */
+	e.probe_id = 0;
+	e.args[0] = 12;
+	e.duration_ns = 4000000;
+	assert_int_equal(agg_add(&a, &e, 0), 0);
+	e.args[0] = 1;
+	e.duration_ns = 1000000;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(agg_add(&a, &e, 0), 0);
+	e.flags = INFERLAT_CALL_ERROR;
+	assert_int_equal(agg_add(&a, &e, 0), 0);
+	e.flags = INFERLAT_CALL_ARG_FAULT;
+	assert_int_equal(agg_add(&a, &e, 0), 0);
+	e.flags = 0;
+	/* two allocations, one freed, a free of memory from before attach, free(NULL) */
+	e.probe_id = 1;
+	e.args[0] = 1000;
+	e.args[1] = 0xa000;
+	assert_int_equal(agg_add(&a, &e, 0), 0);
+	e.args[0] = 24;
+	e.args[1] = 0xb000;
+	assert_int_equal(agg_add(&a, &e, 0), 0);
+	e.flags = INFERLAT_CALL_ERROR;   /* cudaMalloc failed: nothing allocated */
+	e.args[0] = 1 << 30;
+	assert_int_equal(agg_add(&a, &e, 0), 0);
+	e.flags = 0;
+	e.probe_id = 2;
+	e.args[1] = 0;
+	e.args[0] = 0xa000;
+	assert_int_equal(agg_add(&a, &e, 0), 0);
+	e.args[0] = 0xc000;
+	assert_int_equal(agg_add(&a, &e, 0), 0);
+	e.args[0] = 0;
+	assert_int_equal(agg_add(&a, &e, 0), 0);
+
+	assert_int_equal(agg_report(&a, 101.0, 1e9, false, &r), 0);
+	w = find(&r, 0, me);
+	assert_int_equal(w->args.prompt_batches, 1);
+	assert_int_equal(w->args.prompt_tokens, 12);
+	assert_int_equal(w->args.prompt_ns, 4000000);
+	assert_int_equal(w->args.gen_batches, 3);
+	assert_int_equal(w->args.gen_ns, 3000000);
+	assert_int_equal(w->args.faults, 1);
+	w = find(&r, 1, me);
+	assert_int_equal(w->args.ops, 2);
+	assert_int_equal(w->args.bytes, 1024);
+	assert_true(w->has_gpu);
+	assert_int_equal(w->gpu_live, 24);
+	assert_int_equal(w->gpu_peak, 1024);
+	w = find(&r, 2, me);
+	assert_int_equal(w->args.ops, 1);
+	assert_int_equal(w->args.bytes, 1000);
+	assert_int_equal(w->args.unknown_frees, 1);
+	assert_int_equal(w->gpu_live, 24);
+	/* the run keeps the sums; a new window starts from zero */
+	assert_int_equal(agg_report(&a, 102.0, 1e9, false, &r), 0);
+	assert_int_equal(find(&r, 0, me)->args.prompt_tokens, 0);
+	assert_int_equal(agg_report(&a, 102.0, 1e9, true, &r), 0);
+	assert_int_equal(find(&r, 0, me)->args.prompt_tokens, 12);
+	assert_int_equal(find(&r, 0, me)->args.gen_batches, 3);
+	agg_free(&a);
+	proctab_free(&procs);
+	report_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_lost_events_use_kernel),
 		cmocka_unit_test(test_late_event_after_loss_not_counted_twice),
 		cmocka_unit_test(test_per_process_rows),
+		cmocka_unit_test(test_decoded_arguments),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
