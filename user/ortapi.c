@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "log.h"
 #include "ortapi.h"
 
 #define NOBODY 65534
@@ -115,6 +116,44 @@ static void helper(int fd, struct reply *r)
 		}
 		r->api.off[i] = c.off;
 	}
+}
+
+struct cached {
+	uint64_t dev, ino;
+	int err;
+	struct ortapi api;
+};
+
+static struct cached *cache;
+static size_t ncache;
+
+int ortapi_cached(const char *path, uint64_t dev, uint64_t ino, const struct ortapi **out)
+{
+	struct cached *nv, *c;
+	char err[512];
+
+	for (size_t i = 0; i < ncache; i++)
+		if (cache[i].dev == dev && cache[i].ino == ino) {
+			*out = &cache[i].api;
+			return cache[i].err;
+		}
+	nv = realloc(cache, (ncache + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	cache = nv;
+	c = &cache[ncache++];
+	memset(c, 0, sizeof(*c));
+	c->dev = dev;
+	c->ino = ino;
+	c->err = ortapi_resolve(path, &c->api, err, sizeof(err));
+	if (c->err)
+		log_err("cannot read ONNX Runtime's API table: %s", err);
+	else
+		log_info("ONNX Runtime %s at %s: Run at %#llx, CreateSession at %#llx", c->api.version, path,
+			 (unsigned long long)c->api.off[ORTAPI_RUN],
+			 (unsigned long long)c->api.off[ORTAPI_CREATE_SESSION]);
+	*out = &c->api;
+	return c->err;
 }
 
 int ortapi_resolve(const char *path, struct ortapi *out, char *err, size_t errsz)

@@ -28,4 +28,8 @@ struct ortapi {
  * err (one line). */
 int ortapi_resolve(const char *path, struct ortapi *out, char *err, size_t errsz);
 
+/* The same, once per file (device and inode): later calls for the file
+ * return the first answer (its error too, explained once). */
+int ortapi_cached(const char *path, uint64_t dev, uint64_t ino, const struct ortapi **out);
+
 #endif

@@ -7,6 +7,7 @@
 #include "elfsym.h"
 #include "log.h"
 #include "needed.h"
+#include "ortapi.h"
 #include "resolve.h"
 
 #define NEAREST 3
@@ -358,26 +359,36 @@ static int spec_objects(const struct probe_spec *s, struct objects *all, const s
 static int add_matches(const struct probe_spec *s, struct object *o, const struct resolve_opts *ro,
 		       struct probe_set *ps, bool *matched)
 {
+	uint64_t off = s->offset;
 	int err = 0;
 
-	if (s->at_offset) {
+	if (s->ort_table) {
+		const struct ortapi *api;
+
+		/* a stripped library: the function is where its API table says */
+		err = ortapi_cached(o->open_path, o->dev, o->ino, &api);
+		if (err)
+			return err;
+		off = api->off[s->ort_slot];
+	}
+	if (s->at_offset || s->ort_table) {
 		const struct elf_func *f;
 		char sym[600];
 
-		if (!elf_obj_off_is_code(&o->elf, s->offset)) {
+		if (!elf_obj_off_is_code(&o->elf, off)) {
 			log_err("probe '%s': offset %#llx is not in an executable segment of %s",
-				s->text, (unsigned long long)s->offset, o->path);
+				s->text, (unsigned long long)off, o->path);
 			return -EINVAL;
 		}
 		*matched = true;
-		f = elf_obj_func_at(&o->elf, s->offset);
+		f = elf_obj_func_at(&o->elf, off);
 		if (s->label)
 			snprintf(sym, sizeof(sym), "%s", s->label);
-		else if (f && f->file_off == s->offset)
+		else if (f && f->file_off == off)
 			snprintf(sym, sizeof(sym), "%s", f->demangled ? f->demangled : f->name);
 		else
-			snprintf(sym, sizeof(sym), "%#llx", (unsigned long long)s->offset);
-		return add_probe(ps, s, o, sym, s->offset, ro);
+			snprintf(sym, sizeof(sym), "%#llx", (unsigned long long)off);
+		return add_probe(ps, s, o, sym, off, ro);
 	}
 	for (size_t j = 0; j < o->elf.nfuncs && !err; j++) {
 		const struct elf_func *f = &o->elf.funcs[j];

@@ -16,8 +16,9 @@
 #define STACK(o, sz) { .kind = INFERLAT_ARG_STACK, .off = (o), .size = (sz) }
 
 struct preset_probe {
-	const char *spec;        /* LIB:SYMBOL; NULL: an OrtApi slot (ort_slot) */
-	int ort_slot;            /* ORTAPI_*, when spec is NULL */
+	const char *spec;        /* LIB:SYMBOL (for an OrtApi slot: LIB:OrtApi::NAME) */
+	int ort_slot;            /* ORTAPI_*: the function is this slot of ONNX Runtime's API
+	                            table; 0: a symbol (slot 0, CreateStatus, is never probed) */
 	const char *label;       /* the name shown for an OrtApi slot */
 	const char *err;         /* error predicate, or NULL */
 	const char *measures;    /* what its calls mean */
@@ -54,12 +55,14 @@ static const struct preset_probe llama_probes[] = {
 };
 
 static const struct preset_probe ort_probes[] = {
-	{ NULL, ORTAPI_RUN, "OrtApi::Run", "ret64!=0",
-	  "one inference (session.run in every binding); the main probe. Found through "
-	  "OrtGetApiBase()->GetApi(1) in an unprivileged helper: the library is stripped", NULL, { 0 }, false, NULL },
-	{ NULL, ORTAPI_CREATE_SESSION, "OrtApi::CreateSession", "ret64!=0",
+	{ "libonnxruntime.so:OrtApi::Run", ORTAPI_RUN, "OrtApi::Run", "ret64!=0",
+	  "one inference (session.run in every binding); the main probe. The library is "
+	  "stripped: found through OrtGetApiBase()->GetApi(1), read by loading each matching "
+	  "library in a throw-away helper running as nobody", NULL, { 0 }, false, NULL },
+	{ "libonnxruntime.so:OrtApi::CreateSession", ORTAPI_CREATE_SESSION, "OrtApi::CreateSession", "ret64!=0",
 	  "model load: session creation from a file", NULL, { 0 }, false, NULL },
-	{ NULL, ORTAPI_CREATE_SESSION_FROM_ARRAY, "OrtApi::CreateSessionFromArray", "ret64!=0",
+	{ "libonnxruntime.so:OrtApi::CreateSessionFromArray", ORTAPI_CREATE_SESSION_FROM_ARRAY,
+	  "OrtApi::CreateSessionFromArray", "ret64!=0",
 	  "model load: session creation from memory", NULL, { 0 }, false, NULL },
 };
 
@@ -194,40 +197,9 @@ static int add_spec(struct probe_spec **specs, size_t *nspecs, const char *text,
 	s->decode = pp->decode;
 	s->share_of = pp->share_of;
 	s->op = pp->ops;
+	s->ort_table = pp->ort_slot != 0;
+	s->ort_slot = pp->ort_slot;
 	(*nspecs)++;
-	return 0;
-}
-
-/* ONNX Runtime: the stripped library's table, read from the file a target maps. */
-static int expand_ort(const struct preset *p, const struct targets *t, struct probe_spec **specs,
-		      size_t *nspecs)
-{
-	char path[4096], err[512], text[4200];
-	struct ortapi api;
-	int rc = -ENOENT;
-
-	for (size_t i = 0; i < t->npids && rc == -ENOENT; i++)
-		rc = mapped_lib(t->pids[i], p, path, sizeof(path));
-	if (rc) {
-		log_err("-r onnxruntime: no target maps libonnxruntime.so; its entry points are read "
-			"from the loaded library: give -p PID of a process that has loaded ONNX Runtime");
-		return rc == -ENOENT ? -ENOENT : rc;
-	}
-	rc = ortapi_resolve(path, &api, err, sizeof(err));
-	if (rc) {
-		log_err("-r onnxruntime: cannot read ONNX Runtime's API table: %s", err);
-		return rc;
-	}
-	log_info("ONNX Runtime %s at %s: Run at %#llx, CreateSession at %#llx", api.version, path,
-		 (unsigned long long)api.off[ORTAPI_RUN],
-		 (unsigned long long)api.off[ORTAPI_CREATE_SESSION]);
-	for (size_t j = 0; j < p->n; j++) {
-		const struct preset_probe *pp = &p->probes[j];
-
-		snprintf(text, sizeof(text), "%s:%#llx", path, (unsigned long long)api.off[pp->ort_slot]);
-		if ((rc = add_spec(specs, nspecs, text, p, pp)))
-			return rc;
-	}
 	return 0;
 }
 
@@ -236,8 +208,6 @@ static int expand_one(const struct preset *p, bool ops, const struct targets *t,
 {
 	int err;
 
-	if (p->probes == ort_probes)
-		return expand_ort(p, t, specs, nspecs);
 	for (size_t j = 0; j < p->n; j++) {
 		if (p->probes[j].ops && !ops)
 			continue;
@@ -317,7 +287,7 @@ static void print_preset(const struct preset *p, bool full)
 	for (size_t j = 0; j < p->n; j++) {
 		const struct preset_probe *pp = &p->probes[j];
 
-		printf("  %s%s\n", pp->spec ? pp->spec : "libonnxruntime.so:", pp->spec ? "" : pp->label);
+		printf("  %s\n", pp->spec);
 		printf("      %s\n", pp->measures);
 		if (pp->err)
 			printf("      errors: %s\n", pp->err);

@@ -161,6 +161,39 @@ def test_ort_preset(wd):
                 harness_mean * 1e3, c["latency_s"]["mean"] * 1e3))
 
 
+def test_ort_loaded_after_start(wd):
+    """-r onnxruntime before the runtime is loaded: node is started by
+    inferlat (COMMAND) and maps libonnxruntime.so.1 when it requires the
+    binding; the table is read then, and Run probed from there on."""
+    need(ORT_LIB, "onnxruntime-node")
+    model = wd.file("mlp.onnx")
+    r = run([PY, os.path.join(SRC_FIXTURES, "make-onnx-mlp.py"), model], timeout=120)
+    check(r.returncode == 0, "make-onnx-mlp.py: %s" % r.stderr)
+    log = wd.file("ort.log")
+    il = Inferlat(wd, "-r", "onnxruntime", "-v", "--", "node", os.path.join(SRC_FIXTURES, "ort-harness.js"),
+                  ORT_DIR, model, 10, 64, log)
+    try:
+        deadline = time.time() + 60
+        pid = None
+        while time.time() < deadline and not (pid and "OrtApi::Run at " in il.stderr()):
+            check(il.proc.poll() is None, "inferlat exited: %s" % il.stderr())
+            for line in il.stdout().splitlines():
+                if line.startswith("ready "):
+                    pid = int(line.split()[1])
+            time.sleep(0.05)
+        check(pid and "OrtApi::Run at " in il.stderr(), "Run not attached after the load: %s" % il.stderr())
+        check("no target maps a library 'libonnxruntime.so' yet" in il.stderr(), "not pending at start")
+        os.kill(pid, signal.SIGUSR1)
+        rc = il.wait(120)
+    finally:
+        il.kill()
+    check(rc == 0, "inferlat exited %d: %s" % (rc, il.stderr()))
+    runs = ns_pairs(log)
+    r = one(il, "OrtApi::Run")
+    check(r["calls"] == len(runs) == 10, "Run calls %d, the harness ran %d" % (r["calls"], len(runs)))
+    check(one(il, "OrtApi::CreateSession")["calls"] == 1, "CreateSession")
+
+
 def test_runtimes_command(wd):
     r = run([INFERLAT, "runtimes"])
     check(r.returncode == 0, "inferlat runtimes: %s" % r.stderr)
