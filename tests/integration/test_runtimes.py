@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 
+import promstack
 from harness import (FIXTURES, INFERLAT, ROOT, Inferlat, check, run)
 
 RUNTIMES = os.path.join(ROOT, "runtimes", "node_modules")
@@ -118,7 +119,11 @@ def test_ort_run_offset_from_stripped_library(wd):
     check(run(["readelf", "-S", ORT_LIB]).stdout.find(".symtab") < 0, "the library has a .symtab")
     h = ort_harness(wd, wd.file("ort.log"))
     try:
-        il = Inferlat(wd, "-p", h.pid, "-r", "onnxruntime", "-v", "-d", "1")
+        il = Inferlat(wd, "-p", h.pid, "-r", "onnxruntime", "-v", "-d", "2")
+        il.wait_ready(60)
+        # the table was read by a helper process: inferlat never loaded ONNX Runtime
+        with open("/proc/%d/maps" % il.proc.pid) as f:
+            check("onnxruntime" not in f.read(), "inferlat itself mapped libonnxruntime")
         rc = il.wait(60)
     finally:
         h.kill()
@@ -126,7 +131,6 @@ def test_ort_run_offset_from_stripped_library(wd):
     line = [l for l in il.stderr().splitlines() if "Run at" in l]
     check(line, "no Run offset in: %s" % il.stderr())
     run_off = int(line[0].split("Run at ")[1].split(",")[0], 16)
-    # the helper ran as nobody: inferlat's own process never mapped ORT
     probes = [l for l in il.stderr().splitlines() if "OrtApi::Run at " in l]
     check(probes and ("+%#x:" % run_off in probes[0] or "+%#x:" % (run_off + 4) in probes[0]),
           "probe not at the table's Run: %s" % probes)
@@ -301,7 +305,10 @@ def test_llama_preset_tokens(wd):
     check(g["calls"] == d["calls"], "one graph compute per decode: %d vs %d" % (g["calls"], d["calls"]))
     share = g["share_of"]["ratio"]
     check(0.5 < share <= 1.0 and "llama_decode" in g["share_of"]["probe"], "ggml share: %s" % g["share_of"])
-    # the same figures in the textfile
+    # the same figures in the textfile, which promtool accepts
+    with open(os.path.join(tf, "inferlat.prom")) as f:
+        rc, msg = promstack.promtool_check_metrics(f.read())
+    check(rc == 0 and msg == "", "promtool check metrics: rc %d: %s" % (rc, msg))
     s = prom_samples(os.path.join(tf, "inferlat.prom"))
     check(prom_value(s, "inferlat_tokens_total", phase="prompt") == tot["prompt_tokens"], "textfile prompt tokens")
     check(prom_value(s, "inferlat_tokens_total", phase="generation") == tot["generated"], "textfile generated")
@@ -351,6 +358,9 @@ def test_cuda_preset_decodes_bytes_on_test_double(wd):
         # the driver holds its memory now: a window later, the textfile says how much
         time.sleep(1)
         s = prom_samples(os.path.join(tf, "inferlat.prom"))
+        with open(os.path.join(tf, "inferlat.prom")) as f:
+            rc, msg = promstack.promtool_check_metrics(f.read())
+        check(rc == 0 and msg == "", "promtool check metrics: rc %d: %s" % (rc, msg))
         h.go()
         h.wait()
         check(il.wait(60) == 0, "inferlat: %s" % il.stderr())
