@@ -141,3 +141,11 @@ $(FIXTURE_DIR)/cuda-driver: tests/fixtures/cuda-driver.c $(CUDA_DOUBLE_DIR)/libc
 		-Wl,-rpath,'$$ORIGIN/cuda-double' -o $@
 
 runtime-fixtures: $(FIXTURE_DIR)/llama-harness $(FIXTURE_DIR)/cuda-driver
+
+# a stand-in for ONNX Runtime's API table (who loads it, and where its slots are)
+$(FIXTURE_DIR)/fake-ort/libonnxruntime.so.1: tests/fixtures/fake-ort.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -shared -fvisibility=hidden -Wl,-soname,libonnxruntime.so.1 $< -o $@
+
+runtime-fixtures: $(FIXTURE_DIR)/fake-ort/libonnxruntime.so.1

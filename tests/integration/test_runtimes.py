@@ -4,14 +4,16 @@ made here: ONNX Runtime (onnxruntime-node), llama.cpp (@node-llama-cpp's
 prebuilt libraries), libtorch (Debian's python3-torch), and CUDA against a
 test double. Every count is the harness's own; latencies are compared with
 the harness's own clock."""
-import json
 import os
+import shutil
 import signal
 import subprocess
 import time
 
 import promstack
-from harness import (FIXTURES, INFERLAT, ROOT, Inferlat, check, run)
+import tempfile
+
+from harness import (FIXTURES, INFERLAT, ROOT, DlDriver, Inferlat, check, run)
 
 RUNTIMES = os.path.join(ROOT, "runtimes", "node_modules")
 ORT_DIR = os.path.join(RUNTIMES, "onnxruntime-node")
@@ -196,6 +198,60 @@ def test_ort_loaded_after_start(wd):
     r = one(il, "OrtApi::Run")
     check(r["calls"] == len(runs) == 10, "Run calls %d, the harness ran %d" % (r["calls"], len(runs)))
     check(one(il, "OrtApi::CreateSession")["calls"] == 1, "CreateSession")
+
+
+def vaddr_to_offset(path, vaddr):
+    """File offset of a virtual address, from the program headers (readelf)."""
+    for line in run(["readelf", "-lW", path]).stdout.splitlines():
+        f = line.split()
+        if f and f[0] == "LOAD":
+            off, va, memsz = int(f[1], 16), int(f[2], 16), int(f[5], 16)
+            if va <= vaddr < va + memsz:
+                return vaddr - va + off
+    raise AssertionError("%#x not in a LOAD segment of %s" % (vaddr, path))
+
+
+def test_ort_table_read_without_root(wd):
+    """A stand-in library with ONNX Runtime's entry point records who runs its
+    code: inferlat's helper must be nobody, with no new privileges; the slots
+    it reads must be the functions nm names; their calls are counted."""
+    lib = os.path.join(FIXTURES, "fake-ort", "libonnxruntime.so.1")
+    syms = {l.split()[2]: int(l.split()[0], 16)
+            for l in run(["nm", "-D", "--defined-only", lib]).stdout.splitlines()}
+    report_dir = tempfile.mkdtemp(prefix="inferlat-fakeort-")
+    try:
+        os.chmod(report_dir, 0o777)   # the helper writes here as nobody
+        report = os.path.join(report_dir, "who")
+        drv = DlDriver(wd, lib, "fake_run", n=200)
+        env = dict(os.environ, FAKE_ORT_REPORT=report)
+        il = Inferlat(wd, "-p", drv.pid, "-r", "onnxruntime", "-v", env=env)
+        try:
+            il.wait_ready(60)
+            drv.go()
+            drv.wait()
+            rc = il.wait(60)
+        finally:
+            drv.kill()
+            il.kill()
+        check(rc == 0, "inferlat exited %d: %s" % (rc, il.stderr()))
+        with open(report) as f:
+            loaders = [tuple(int(x) for x in l.split()) for l in f]
+    finally:
+        shutil.rmtree(report_dir, ignore_errors=True)
+    helpers = [l for l in loaders if l[0] not in (drv.pid, il.proc.pid)]
+    check(not [l for l in loaders if l[0] == il.proc.pid], "inferlat itself ran the library's code")
+    check(helpers, "no helper loaded the library: %s" % loaders)
+    for pid, uid, euid, nnp in helpers:
+        check(uid == euid == 65534 and nnp == 1,
+              "the helper ran the library's code as uid %d euid %d, no_new_privs %d" % (uid, euid, nnp))
+    line = [l for l in il.stderr().splitlines() if "Run at" in l][0]
+    run_off = int(line.split("Run at ")[1].split(",")[0], 16)
+    create_off = int(line.split("CreateSession at ")[1].split()[0], 16)
+    check(run_off == vaddr_to_offset(lib, syms["fake_run"]), "Run at %#x, nm says fake_run" % run_off)
+    check(create_off == vaddr_to_offset(lib, syms["fake_create_session"]), "CreateSession at %#x" % create_off)
+    r = one(il, "OrtApi::Run")
+    check(r["calls"] == 200, "Run calls %d, the driver made 200" % r["calls"])
+    return "helper uid/euid 65534, no_new_privs 1; Run at %#x = nm's fake_run; 200/200 calls" % run_off
 
 
 def test_runtimes_command(wd):
