@@ -369,8 +369,8 @@ def test_llama_preset_tokens(wd):
     check(prom_value(s, "inferlat_tokens_total", phase="prompt") == tot["prompt_tokens"], "textfile prompt tokens")
     check(prom_value(s, "inferlat_tokens_total", phase="generation") == tot["generated"], "textfile generated")
     check(prom_value(s, "inferlat_decode_batches_total", phase="prompt") == LLAMA_SEQS, "textfile prompt batches")
-    # the live view says it in words
-    view = il.stdout() + il.stderr()
+    gen_s = prom_value(s, "inferlat_decode_seconds_total", phase="generation")
+    check_mean("textfile generation seconds per token", gen_s / len(gen), sum(gen) / len(gen) / 1e9, cost)
     plain_mean = sum(e - s for _, s, e in plain) / len(plain) / 1e9
     return ("llama_decode x%d = harness; tokens %d prompt (%d batches) + %d generated = harness; TTFT %.0f us "
             "(harness %.0f), TPOT %.0f us (harness %.0f); ggml %.0f%% of decode; harness decode mean "
