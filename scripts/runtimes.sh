@@ -3,13 +3,14 @@
 # npm, into runtimes/ (git-ignored): prebuilt llama.cpp (@node-llama-cpp/
 # linux-x64) and ONNX Runtime (onnxruntime-node). --ignore-scripts: nothing of
 # theirs runs at install, and nothing is downloaded at test time.
+# Exact versions: the tests link the library file names these carry.
 # Idempotent: prints one line when both are present.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR="$ROOT/runtimes"
-LLAMA_PKG="@node-llama-cpp/linux-x64@3.22"
-ORT_PKG="onnxruntime-node@1.30"
+LLAMA_PKG="@node-llama-cpp/linux-x64@3.22.1"
+ORT_PKG="onnxruntime-node@1.30.0"
 
 log() { printf 'runtimes: %s\n' "$*" >&2; }
 
