@@ -266,6 +266,10 @@ def test_runtimes_command(wd):
     check(bad.returncode == 2 and "no preset" in bad.stderr, "unknown preset: %s" % bad.stderr)
     bad = run([INFERLAT, "-p", "1", "-r", "tensorflow"])
     check(bad.returncode == 2 and "-r tensorflow" in bad.stderr, "unknown -r: %s" % bad.stderr)
+    bad = run([INFERLAT, "-p", "1", "-r", "llama.cpp", "--ops"])
+    check(bad.returncode == 2 and "--ops" in bad.stderr and "libtorch" in bad.stderr, "--ops alone: %s" % bad.stderr)
+    bad = run([INFERLAT, "-x", "/bin/true", "-r", "auto"])
+    check(bad.returncode == 2 and "-r auto" in bad.stderr and "-p PID" in bad.stderr, "auto with -x: %s" % bad.stderr)
 
 
 def test_auto_picks_from_maps(wd):

@@ -109,6 +109,22 @@ static void test_attach_options(void **state)
 	cli_free(&o);
 }
 
+static void test_runtime_options(void **state)
+{
+	char *argv[] = { "inferlat", "-p", "7", "-r", "llama.cpp", "-r", "libtorch", "--ops", NULL };
+	struct options o;
+
+	cli_parse((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, &o);
+	assert_int_equal(o.nspecs, 0);   /* presets alone are probes enough */
+	assert_int_equal(o.nruntimes, 2);
+	assert_string_equal(o.runtimes[1], "libtorch");
+	assert_true(o.ops);
+	/* ~3000 ATen operators: room for them unless --max-probes says otherwise */
+	assert_int_equal(o.max_probes, INFERLAT_MAX_PROBES);
+	assert_false(o.max_probes_given);
+	cli_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +133,7 @@ int main(void)
 		cmocka_unit_test(test_textfile_options),
 		cmocka_unit_test(test_default_error_predicate),
 		cmocka_unit_test(test_attach_options),
+		cmocka_unit_test(test_runtime_options),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
