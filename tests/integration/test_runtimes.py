@@ -270,6 +270,14 @@ def test_runtimes_command(wd):
     check(bad.returncode == 2 and "--ops" in bad.stderr and "libtorch" in bad.stderr, "--ops alone: %s" % bad.stderr)
     bad = run([INFERLAT, "-x", "/bin/true", "-r", "auto"])
     check(bad.returncode == 2 and "-r auto" in bad.stderr and "-p PID" in bad.stderr, "auto with -x: %s" % bad.stderr)
+    idle = subprocess.Popen(["sleep", "30"])
+    try:
+        bad = run([INFERLAT, "-p", idle.pid, "-r", "auto"])
+    finally:
+        idle.kill()
+        idle.wait()
+    check(bad.returncode == 2 and "no target maps a runtime's library" in bad.stderr,
+          "auto on a process without a runtime: %s" % bad.stderr)
 
 
 def test_auto_picks_from_maps(wd):
