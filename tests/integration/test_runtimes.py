@@ -456,6 +456,12 @@ def test_cuda_preset_decodes_bytes_on_test_double(wd):
     check(dcopy == want["drv_copy_bytes"], "cuMemcpy* bytes %d, driver %d" % (dcopy, want["drv_copy_bytes"]))
     launches = recs["cudaLaunchKernel"]["calls"] + recs["cuLaunchKernel"]["calls"]
     check(launches == want["launches"], "launches %d, driver %d" % (launches, want["launches"]))
+    # per call (--calls): the raw decoded values, size and returned pointer
+    mallocs = [c for c in il.calls() if c["probe"].endswith(":cudaMalloc") and not c["error"]]
+    check(sorted(c["args"][0] for c in mallocs) == [4096 * (i + 1) + 17 * i for i in range(24)],
+          "cudaMalloc sizes per call: %s" % [c["args"] for c in mallocs])
+    check(len(set(c["args"][1] for c in mallocs)) == 24 and all(c["args"][1] for c in mallocs),
+          "cudaMalloc pointers per call: %s" % [c["args"] for c in mallocs])
     # live bytes per process in the textfile
     check(prom_value(s, "inferlat_gpu_live_bytes", pid=h.pid) == live, "textfile live bytes")
     return ("test double: %d+%d allocations, %d bytes live, %d bytes copied: all as the driver asked"
