@@ -9,6 +9,8 @@ one run on this machine.
   3. agent footprint: inferlat's (and bpftrace's) CPU and RSS at given rates
   4. accuracy: reported percentiles vs the fixture's exact ones
   5. attach time for 1, 100 and 1000 functions
+  6. overhead on real runtimes: the llama.cpp, ONNX Runtime and libtorch
+     harnesses' per-inference latency without and with inferlat -r
 
 Every figure is the min and median of --runs runs, configurations taken in
 turn within each run. The tables go to stdout and to bench/results.md (the
@@ -44,10 +46,14 @@ PROLOGUES = [("endbr", "proto_endbr", 4, "`endbr64; push %rbp`"),
 
 FULL = {"cost_calls": 30000, "base_calls": 20000000, "loss_calls": 600000,
         "fp_seconds": 3.0, "fp_max_calls": 400000, "acc_calls": 5000,
-        "attach_bpftrace_max": 1000}
+        "attach_bpftrace_max": 1000,
+        "llama_seqs": 4, "llama_gen": 63, "ort_runs": 300, "ort_batch": 16,
+        "torch_runs": 100, "torch_batch": 16}
 SMOKE = {"cost_calls": 2000, "base_calls": 200000, "loss_calls": 20000,
          "fp_seconds": 0.3, "fp_max_calls": 20000, "acc_calls": 300,
-         "attach_bpftrace_max": 1}
+         "attach_bpftrace_max": 1,
+         "llama_seqs": 1, "llama_gen": 7, "ort_runs": 10, "ort_batch": 16,
+         "torch_runs": 10, "torch_batch": 16}
 FP_RATES = [1000, 10000, 100000, 0]   # 0: as fast as the thread can
 ACC_DIST = "bimodal:300,3000,0.03"    # busy us: 97% ~300 us, 3% ~3 ms
 ATTACH_SIZES = [(1, "bench_fn_0000"), (100, "bench_fn_00*"), (1000, "bench_fn_0*")]
@@ -113,6 +119,7 @@ class Paths:
         self.floor = os.path.join(self.build, "bench", "floor")
         self.libmany = os.path.join(self.build, "bench", "libmany.so")
         self.kheaders = os.path.join(self.build, "bench", "kernel-headers")
+        self.llama_harness = os.path.join(self.build, "fixtures", "llama-harness")   # checked by its section
         for f in (self.inferlat, self.server, self.floor, self.libmany, self.kheaders):
             if not os.path.exists(f):
                 raise BenchError("%s is missing: run make bench (it builds all the benchmark needs)" % f)
@@ -527,6 +534,161 @@ def bench_attach(paths, runs, bpftrace_max, log):
     return out
 
 
+# ---------------------------------------------------------------- real runtimes
+
+RUNTIMES_DIR = os.path.join(ROOT, "runtimes", "node_modules")   # scripts/runtimes.sh
+ORT_DIR = os.path.join(RUNTIMES_DIR, "onnxruntime-node")
+LLAMA_BINS = os.path.join(RUNTIMES_DIR, "@node-llama-cpp", "linux-x64", "bins", "linux-x64")
+FIXTURE_SRC = os.path.join(ROOT, "tests", "fixtures")
+PY = "/usr/bin/python3"   # Debian's: python3-onnx, python3-torch
+
+# -r NAME, its main probe (one call per inference), what one inference is
+RUNTIMES = [("llama.cpp", "llama_decode", "one `llama_decode` (a prompt batch or one generated token)"),
+            ("onnxruntime", "OrtApi::Run", "one `session.run` (onnxruntime-node)"),
+            ("libtorch", "torch::jit::GraphExecutor::run", "one TorchScript forward (`GraphExecutor::run`)")]
+
+
+def runtime_models(wd):
+    """The harnesses' models, made as the preset tests make them."""
+    models = {"gguf": os.path.join(wd, "tiny.gguf"), "onnx": os.path.join(wd, "mlp.onnx")}
+    for script, out in (("make-gguf-llama.py", models["gguf"]), ("make-onnx-mlp.py", models["onnx"])):
+        r = subprocess.run([PY, os.path.join(FIXTURE_SRC, script), out], capture_output=True, text=True,
+                           timeout=300)
+        if r.returncode:
+            raise BenchError("%s failed: %s" % (script, r.stderr.strip()[-600:]))
+    return models
+
+
+def runtime_harness_cmd(paths, name, models, sizes, log):
+    """The harness command and the inferences it makes."""
+    if name == "llama.cpp":
+        n = sizes["llama_seqs"] * (sizes["llama_gen"] + 1)
+        return [paths.llama_harness, LLAMA_BINS, models["gguf"], sizes["llama_seqs"], sizes["llama_gen"], log], n
+    if name == "onnxruntime":
+        return ["node", os.path.join(FIXTURE_SRC, "ort-harness.js"), ORT_DIR, models["onnx"], sizes["ort_runs"],
+                sizes["ort_batch"], log], sizes["ort_runs"]
+    return [PY, os.path.join(FIXTURE_SRC, "torch-harness.py"), sizes["torch_runs"], sizes["torch_batch"],
+            log], sizes["torch_runs"]
+
+
+class RuntimeHarness:
+    """A runtime harness (tests/fixtures): loads its runtime and model, says
+    'ready PID', runs its inferences at SIGUSR1 timing each one itself, and
+    logs '[N_TOKENS] START END' per inference (CLOCK_MONOTONIC ns; '#' lines
+    are not inferences)."""
+
+    def __init__(self, cmd, log):
+        self.log = log
+        self.proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, text=True,
+                                     stdin=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready "):
+            self.kill()
+            raise BenchError("%s did not start: %r" % (" ".join(str(c) for c in cmd[:2]), line))
+
+    def go(self):
+        os.kill(self.pid, signal.SIGUSR1)
+
+    def result(self, timeout=900):
+        """Every inference's duration in ns, by the harness's own clock."""
+        out, _ = self.proc.communicate(timeout=timeout)
+        if self.proc.returncode:
+            raise BenchError("harness %d exited %d: %r" % (self.pid, self.proc.returncode, out))
+        with open(self.log) as f:
+            return [int(l.split()[-1]) - int(l.split()[-2]) for l in f if l.strip() and not l.startswith("#")]
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def is_probe(record, symbol):
+    """record's probe is LIB:symbol, with or without a parameter list."""
+    fn = record["probe"].split(":", 1)[1] if ":" in record["probe"] else record["probe"]
+    return fn == symbol or fn.startswith(symbol + "(")
+
+
+def runtime_run(paths, name, main, cmd, log, made, traced, wd):
+    """One fresh harness, with inferlat -r name attached while it is held or
+    not at all: its mean inference time and, traced, inferlat's counts."""
+    h = RuntimeHarness(cmd, log)
+    bg = None
+    try:
+        if traced:
+            js = os.path.join(wd, "inferlat.jsonl")
+            bg = Background("inferlat", [paths.inferlat, "-p", h.pid, "-r", name, "-q", "--json", js], wd,
+                            lambda out, err: "inferlat: tracing " in err)
+            bg.wait_ready(timeout=180)
+        h.go()
+        durs = h.result()
+        if len(durs) != made:
+            raise BenchError("%s harness logged %d inferences, it was asked for %d" % (name, len(durs), made))
+        r = {"made": made, "mean_us": sum(durs) / len(durs) / 1e3}
+        if bg:
+            # inferlat -p stops by itself when its last target exits
+            try:
+                bg.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                raise BenchError("inferlat -r %s still running 60 s after its target exited" % name)
+            _, err = bg.output()
+            if bg.proc.returncode:
+                raise BenchError("inferlat -r %s exited %d: %s" % (name, bg.proc.returncode, err.strip()[-600:]))
+            with open(js) as f:
+                final = [x for x in (json.loads(l) for l in f if l.strip()) if x["final"]]
+            mains = [x for x in final if is_probe(x, main)]
+            if len(mains) != 1:
+                raise BenchError("inferlat -r %s: %d final records of %s: %s" % (
+                    name, len(mains), main, [x["probe"] for x in final]))
+            r.update({"counted": mains[0]["calls"], "lost": sum(x["lost"] for x in final),
+                      "hits": sum(x["calls"] for x in final), "probes": len(final)})
+        return r
+    finally:
+        h.kill()
+        if bg:
+            bg.kill()
+
+
+def bench_runtimes(paths, sizes, runs, log):
+    """Each run: every runtime's harness without inferlat, then a fresh one
+    with inferlat -r NAME attached (every probe of the preset)."""
+    for f, what in ((paths.llama_harness, "the llama.cpp harness"),
+                    (os.path.join(LLAMA_BINS, "libllama.v0.5.0.so"), "llama.cpp (runtimes/)"),
+                    (os.path.join(ORT_DIR, "package.json"), "onnxruntime-node (runtimes/)")):
+        if not os.path.exists(f):
+            raise BenchError("%s is missing (%s): run make bench (make deps installs the runtimes)" % (what, f))
+    out = [{"runtime": name, "probe": main, "inference": desc, "without_us": [], "with": []}
+           for name, main, desc in RUNTIMES]
+    with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as mwd:
+        models = runtime_models(mwd)
+        for run in range(runs):
+            for row in out:
+                name, main = row["runtime"], row["probe"]
+                for traced in (False, True):
+                    with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as wd:
+                        hlog = os.path.join(wd, "harness.log")
+                        cmd, made = runtime_harness_cmd(paths, name, models, sizes, hlog)
+                        r = runtime_run(paths, name, main, cmd, hlog, made, traced, wd)
+                    row["made"] = made
+                    if traced:
+                        row["with"].append(r)
+                        log("runtimes %-11s run %d with inferlat:    %9.1f us per inference; "
+                            "%s counted %d of %d, %d probe hits" % (
+                                name, run + 1, r["mean_us"], main, r["counted"], made, r["hits"]))
+                    else:
+                        row["without_us"].append(r["mean_us"])
+                        log("runtimes %-11s run %d without inferlat: %9.1f us per inference" % (
+                            name, run + 1, r["mean_us"]))
+    for row in out:
+        base, traced = med(row["without_us"]), med([r["mean_us"] for r in row["with"]])
+        row["with_us"] = [r["mean_us"] for r in row["with"]]
+        row["added_us"] = traced - base
+        row["added_ratio"] = (traced - base) / base
+        row["counted_all"] = all(r["counted"] == r["made"] for r in row["with"])
+    return out
+
+
 # ---------------------------------------------------------------- report
 
 def machine():
@@ -694,9 +856,37 @@ def render(res):
                 for row in res["attach"]]
         out += [table(["functions", "inferlat attach", "inferlat start to tracing", "inferlat exit",
                        "bpftrace start to ready (1 run)", "bpftrace exit (1 run)"], rows), ""]
-    out += ["## 6. Overhead on real runtimes", "",
-            "Not measured: it needs the llama.cpp, ONNX Runtime and libtorch presets and harnesses "
-            "(issue 6), which do not exist yet.", ""]
+    if "runtimes" in res:
+        z = res["sizes"]
+        out += ["## 6. Overhead on real runtimes", "",
+                "The runtime preset tests' harnesses (`tests/fixtures/`), one runtime thread each, on models "
+                "made as those tests make them. llama.cpp: `llama-harness` on @node-llama-cpp's prebuilt "
+                "libllama and a tiny llama-architecture GGUF (256 wide, 4 layers), %d sequences of one prompt "
+                "batch and %d generated tokens. ONNX Runtime: `ort-harness.js` through onnxruntime-node, a "
+                "512-1024-1024-10 MLP, batch %d, %d runs. libtorch: `torch-harness.py` on Debian's "
+                "python3-torch, a TorchScript MLP of the same shape, batch %d, %d forwards. Each run starts "
+                "a fresh harness without inferlat, then a fresh one with `inferlat -p PID -r NAME -q` "
+                "attached (every probe of the preset) before its first inference. *per inference*: the mean "
+                "of the harness's own clock around each inference over one run, min / median over runs; "
+                "*added*: median with minus median without. *hits per inference*: the calls of all the "
+                "preset's probes in inferlat's final records over the inferences. *counted*: the main "
+                "probe's calls in inferlat's final record against the inferences the harness logged, "
+                "every run. The first probed call in a process also pays the kernel's one-time uprobe "
+                "set-up (~0.3 ms), spread here over one run's inferences. DESIGN.md sets no budget per "
+                "inference (its per-call budgets are section 1's targets)." % (z["llama_seqs"], z["llama_gen"], z["ort_batch"], z["ort_runs"],
+                                z["torch_batch"], z["torch_runs"]), ""]
+        rows = []
+        for row in res["runtimes"]:
+            counted = [r["counted"] for r in row["with"]]
+            rows.append([row["runtime"], row["inference"], row["made"],
+                         mm(row["without_us"], lambda v: "%.1f" % v), mm(row["with_us"], lambda v: "%.1f" % v),
+                         "%+.1f" % row["added_us"], "%+.2f%%" % (100 * row["added_ratio"]),
+                         "%.1f" % med([r["hits"] / r["made"] for r in row["with"]]),
+                         "yes (%d of %d)" % (row["made"], row["made"]) if row["counted_all"] else
+                         "**no** (%s of %d)" % (", ".join(str(c) for c in counted), row["made"])])
+        out += [table(["runtime (-r)", "inference", "inferences per run", "us per inference without inferlat "
+                       "(min / median)", "with inferlat (min / median)", "added us", "added", "hits per inference",
+                       "main probe counted every inference"], rows), ""]
     t = targets(res)
     if t:
         out += ["## Targets (DESIGN.md)", "",
@@ -720,7 +910,7 @@ def write_results(path, text):
     os.replace(tmp, path)
 
 
-SECTIONS = ["cost", "loss", "footprint", "accuracy", "attach"]
+SECTIONS = ["cost", "loss", "footprint", "accuracy", "attach", "runtimes"]
 
 
 def main():
@@ -762,6 +952,8 @@ def main():
             res["accuracy"] = bench_accuracy(paths, sizes, runs, log)
         if "attach" in only:
             res["attach"] = bench_attach(paths, runs, sizes["attach_bpftrace_max"], log)
+        if "runtimes" in only:
+            res["runtimes"] = bench_runtimes(paths, sizes, runs, log)
     except (BenchError, OSError, subprocess.SubprocessError) as e:
         sys.exit("bench: %s" % e)
     text = render(res)

@@ -1,5 +1,6 @@
 # Benchmark (make bench): the floor loader, a library of many functions for
-# attach times, and kernel headers for bcc; included by the Makefile.
+# attach times, kernel headers for bcc, and the runtime harnesses' builds;
+# included by the Makefile.
 
 BENCH_DIR   := $(OUTPUT)/bench
 BENCH_FUNCS := 1024
@@ -54,6 +55,9 @@ $(BENCH_DIR)/kernel-headers: $(KHEADERS) | $(BENCH_DIR)
 
 bench-tools: $(BENCH_DIR)/floor $(BENCH_DIR)/libmany.so $(BENCH_DIR)/kernel-headers
 
+# runtime-fixtures (tests/tests.mk): the llama.cpp harness, for section 6; the
+# runtimes themselves come with deps (scripts/runtimes.sh), the models are
+# made by scripts/bench.py at run time with the preset tests' own scripts
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all fixtures bench-tools
+	$(Q)$(MAKE) --no-print-directory all fixtures runtime-fixtures bench-tools
 	$(Q)/usr/bin/python3 scripts/bench.py --build $(OUTPUT)

@@ -90,7 +90,22 @@ def test_bench_smoke_every_mode(wd):
               "accuracy %s: %s" % (row["tool"], x))
     check([r["symbols"] for r in res["attach"]] == [1, 100, 1000], "attach sizes")
     check("bpftrace_ready" in res["attach"][0], "bpftrace attach time")
+    # section 6: each harness counted its inferences; inferlat's main probe counted them all
+    z = bench.SMOKE
+    made = {"llama.cpp": z["llama_seqs"] * (z["llama_gen"] + 1), "onnxruntime": z["ort_runs"],
+            "libtorch": z["torch_runs"]}
+    check([r["runtime"] for r in res["runtimes"]] == list(made), "runtimes: %s" % res["runtimes"])
+    for row in res["runtimes"]:
+        check(row["made"] == made[row["runtime"]] and len(row["without_us"]) == len(row["with"]) == 1,
+              "%s: %s" % (row["runtime"], row))
+        w = row["with"][0]
+        check(w["counted"] == row["made"] and row["counted_all"], "%s: counted %s" % (row["runtime"], w))
+        check(w["lost"] == 0 and w["hits"] >= w["counted"], "%s: %s" % (row["runtime"], w))
+        check(row["without_us"][0] > 0 and w["mean_us"] > 0, "%s: per-inference times %s" % (row["runtime"], row))
     text = open(md).read()
+    for r in res["runtimes"]:
+        check("| %s | " % r["runtime"] in text and "yes (%d of %d)" % (r["made"], r["made"]) in text,
+              "section 6 lacks %s's row" % r["runtime"])
     for title in ("1. Added cost", "2. Loss", "3. Agent footprint", "4. Accuracy", "5. Attach time",
                   "6. Overhead on real runtimes", "Targets", bench.NOTES):
         check(title in text, "%r missing in the markdown" % title)
