@@ -651,8 +651,9 @@ def runtime_run(paths, name, main, cmd, log, made, traced, wd):
 
 
 def bench_runtimes(paths, sizes, runs, log):
-    """Each run: every runtime's harness without inferlat, then a fresh one
-    with inferlat -r NAME attached (every probe of the preset)."""
+    """Each run: every runtime's harness without inferlat and a fresh one
+    with inferlat -r NAME attached (every probe of the preset), the order
+    swapped every other run so that neither always comes first."""
     for f, what in ((paths.llama_harness, "the llama.cpp harness"),
                     (os.path.join(LLAMA_BINS, "libllama.v0.5.0.so"), "llama.cpp (runtimes/)"),
                     (os.path.join(ORT_DIR, "package.json"), "onnxruntime-node (runtimes/)")):
@@ -665,7 +666,7 @@ def bench_runtimes(paths, sizes, runs, log):
         for run in range(runs):
             for row in out:
                 name, main = row["runtime"], row["probe"]
-                for traced in (False, True):
+                for traced in (False, True) if run % 2 == 0 else (True, False):
                     with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as wd:
                         hlog = os.path.join(wd, "harness.log")
                         cmd, made = runtime_harness_cmd(paths, name, models, sizes, hlog)
@@ -865,8 +866,9 @@ def render(res):
                 "batch and %d generated tokens. ONNX Runtime: `ort-harness.js` through onnxruntime-node, a "
                 "512-1024-1024-10 MLP, batch %d, %d runs. libtorch: `torch-harness.py` on Debian's "
                 "python3-torch, a TorchScript MLP of the same shape, batch %d, %d forwards. Each run starts "
-                "a fresh harness without inferlat, then a fresh one with `inferlat -p PID -r NAME -q` "
-                "attached (every probe of the preset) before its first inference. *per inference*: the mean "
+                "a fresh harness without inferlat and a fresh one with `inferlat -p PID -r NAME -q` "
+                "attached (every probe of the preset) before its first inference, in turn (without first "
+                "in odd runs, with first in even ones). *per inference*: the mean "
                 "of the harness's own clock around each inference over one run, min / median over runs; "
                 "*added*: median with minus median without. *hits per inference*: the calls of all the "
                 "preset's probes in inferlat's final records over the inferences. *counted*: the main "
