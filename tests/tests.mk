@@ -55,6 +55,11 @@ $(FIXTURE_DIR)/libbulk.so: tests/fixtures/bulk.c | $(FIXTURE_DIR)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(FIXTURE_CFLAGS) -shared $< -o $@
 
+# 100000 functions: symbol patterns that match a huge symbol table
+$(FIXTURE_DIR)/many-funcs: tests/fixtures/many-funcs.sh | $(FIXTURE_DIR)
+	$(call msg,GEN,$@)
+	$(Q)CC=$(CC) tests/fixtures/many-funcs.sh 100000 $@
+
 # loads a library (at start or later, with dlopen) and calls one function;
 # built as PIE and as a non-PIE executable
 $(FIXTURE_DIR)/dl-driver: tests/fixtures/dl-driver.c | $(FIXTURE_DIR)
@@ -69,7 +74,7 @@ CXXFIX_VARIANTS := $(addprefix $(FIXTURE_DIR)/,libcxxfix.so libcxxfix-gap.so lib
 	libcxxfix.debug libcxxfix-stripped.so libcxxfix-debuglink.so libcxxfix-mini.so)
 
 fixtures: $(FIXTURE_DIR)/infer-server $(CXXFIX_VARIANTS) $(FIXTURE_DIR)/libbulk.so \
-	$(FIXTURE_DIR)/dl-driver $(FIXTURE_DIR)/dl-driver-nopie
+	$(FIXTURE_DIR)/dl-driver $(FIXTURE_DIR)/dl-driver-nopie $(FIXTURE_DIR)/many-funcs
 
 # Unit tests: one binary per user/ module, linked with the real objects but
 # those that drive BPF (no kernel needed); a fake stands in for kstats.o.

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cli.h"
 #include "inferlat.h"
+#include "log.h"
 #include "textfile.h"
 #include "version.h"
 
@@ -41,8 +42,8 @@ static const char doc[] =
 "the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so; a glob may "
 "match several). SYMBOL is a glob matched on raw and demangled C++ names, with or without "
 "parameters ('ns::Class::*', 'ns::f(double)'). 0xOFFSET is a file offset. "
-"+OFF may only skip endbr64 and nops: inferlat times calls, so its entry probe must sit "
-"where the return address is still on top of the stack.\n"
+"+OFF may only skip whole endbr64 and nop instructions: inferlat times calls, so its entry "
+"probe must sit where the return address is still on top of the stack.\n"
 "\n"
 "A library no target maps yet is attached when one loads it (dlopen, a new process); by "
 "name, calls in the first milliseconds after the dlopen can be missed; by path, none. "
@@ -69,7 +70,9 @@ static const char doc[] =
 "inferlat_probe_overhead_seconds_total is hits times that cost, and inferlat_overhead_ratio "
 "the same per second of wall-clock time over the last window (0.01: 1% of one thread). "
 "A failed write (directory gone, read-only, full) keeps the previous file, is reported once "
-"on stderr and counted in inferlat_textfile_write_errors_total; profiling goes on.\n"
+"on stderr and counted in inferlat_textfile_write_errors_total; profiling goes on. DIR must "
+"be writable at start and, when every user may write to it, sticky; files and symlinks "
+"planted in it are never followed nor clobbered.\n"
 "\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or input.";
 
@@ -114,7 +117,7 @@ static const struct argp_option options[] = {
 	{ "calls", OPT_CALLS, "FILE", 0, "one JSON object per call ('-': stdout)", 3 },
 	{ "quiet", 'q', NULL, 0, "no live view", 3 },
 	{ "verbose", 'v', NULL, 0, "resolution and attach details (chosen probe sites)", 3 },
-	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "event ring buffer size, a power of two (default 4 MiB)", 3 },
+	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "event ring buffer size in bytes, a power of two from 4096 to 1 GiB (default 4 MiB)", 3 },
 	{ "textfile-dir", OPT_TEXTFILE_DIR, "DIR", 0, "write DIR/inferlat.prom for node_exporter's textfile "
 	  "collector, atomically, every window and at exit", 3 },
 	{ "textfile-name", OPT_TEXTFILE_NAME, "NAME", 0, "the file's name in DIR (default inferlat.prom; "
@@ -172,7 +175,8 @@ __attribute__((format(printf, 1, 2), noreturn)) static void usage_fail(const cha
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "inferlat: %s\n", buf);
+	/* log_err keeps it one line whatever the argument holds */
+	log_err("%s", buf);
 	exit(EXIT_USAGE);
 }
 
@@ -243,7 +247,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_PROBES:
 		errno = 0;
 		ll = strtoll(arg, &end, 10);
-		if (errno || *end || ll <= 0 || ll > INFERLAT_MAX_PROBES)
+		if (errno || *end || end == arg || ll <= 0 || ll > INFERLAT_MAX_PROBES)
 			usage_fail("--max-probes %s: expected 1..%d", arg,
 				     INFERLAT_MAX_PROBES);
 		o->max_probes = (size_t)ll;
@@ -266,9 +270,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_RINGBUF:
 		errno = 0;
 		ll = strtoll(arg, &end, 0);
-		if (errno || *end || ll < 4096 || ll > (1ll << 30) || (ll & (ll - 1)))
-			argp_failure(state, EXIT_USAGE, 0,
-				     "--ringbuf-size %s: expected a power of two from 4096 to 1 GiB", arg);
+		if (errno || *end || end == arg || ll < 4096 || ll > (1ll << 30) || (ll & (ll - 1)))
+			usage_fail("--ringbuf-size %s: expected a power of two from 4096 to 1 GiB "
+				   "(bytes: 4194304 or 0x400000)", arg);
 		o->ringbuf_bytes = (unsigned)ll;
 		break;
 	case '?':
