@@ -91,6 +91,10 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(UNIT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# the ELF reader's test reads real fixtures (order-only: not linked in)
+$(OUTPUT)/tests/test_elfsym.o: CFLAGS += -DFIXTURE_DIR='"$(abspath $(FIXTURE_DIR))"'
+$(OUTPUT)/tests/test_elfsym: | $(FIXTURE_DIR)/libcxxfix.so $(FIXTURE_DIR)/libcxxfix-mini.so
+
 unit-bins: $(UNIT_BINS)
 
 unit: $(UNIT_BINS)

@@ -387,6 +387,11 @@ int elf_obj_load_funcs(struct elf_obj *o, const char *debug_root)
 	err = read_dwfl_symbols(o, debug_root, &cap);
 	if (err)
 		return err;
+	/* no functions: funcs is NULL, which qsort must not be given */
+	if (!o->nfuncs) {
+		o->funcs_loaded = true;
+		return 0;
+	}
 	/* aliases and a symbol in both .symtab and .dynsym: once by name */
 	qsort(o->funcs, o->nfuncs, sizeof(*o->funcs), cmp_func_name);
 	for (size_t i = 0; i < o->nfuncs; i++) {
