@@ -118,5 +118,6 @@ integration: $(OUTPUT)/inferlat fixtures bench-tools
 	$(Q)tests/run.sh --integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all fixtures bench-tools $(UNIT_BINS) sanitize-build
-	$(Q)INFERLAT_SANITIZED=$(SAN_OUTPUT)/inferlat tests/run.sh --unit $(UNIT_BINS) $(SAN_UNIT_BINS) --integration
+	$(Q)$(MAKE) --no-print-directory all fixtures bench-tools $(UNIT_BINS) sanitize-build fuzz-build
+	$(Q)INFERLAT_SANITIZED=$(SAN_OUTPUT)/inferlat INFERLAT_FUZZ_DIR=$(FUZZ_OUTPUT) tests/run.sh \
+		--unit $(UNIT_BINS) $(SAN_UNIT_BINS) tests/fuzz/regress.sh --integration

@@ -166,8 +166,13 @@ int cli_parse_duration(const char *s, double *out)
 	return 0;
 }
 
-/* One line on stderr and exit 2: argp's own messages add a second line. */
-__attribute__((format(printf, 1, 2), noreturn)) static void usage_fail(const char *fmt, ...)
+/* What cli_parse exits with once argp is done (argp's own storage freed):
+ * -1 to go on, 0 after --help or --version, EXIT_USAGE after bad usage. */
+static int parse_exit = -1;
+
+/* One line on stderr (argp's own messages add a second line); the caller
+ * returns the error, so argp stops and cli_parse exits 2. */
+__attribute__((format(printf, 1, 2))) static error_t usage_fail(const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -177,7 +182,8 @@ __attribute__((format(printf, 1, 2), noreturn)) static void usage_fail(const cha
 	va_end(ap);
 	/* log_err keeps it one line whatever the argument holds */
 	log_err("%s", buf);
-	exit(EXIT_USAGE);
+	parse_exit = EXIT_USAGE;
+	return EINVAL;
 }
 
 static void *grow(void *v, size_t n, size_t elem)
@@ -207,7 +213,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		errno = 0;
 		ll = strtoll(arg, &end, 10);
 		if (errno || *end || end == arg || ll <= 0 || ll > INT_MAX)
-			usage_fail("-p %s: not a process id (a positive number)", arg);
+			return usage_fail("-p %s: not a process id (a positive number)", arg);
 		o->pids = grow(o->pids, o->npids, sizeof(*o->pids));
 		o->pids[o->npids++] = (pid_t)ll;
 		break;
@@ -217,7 +223,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_COMM:
 		if (!*arg || strlen(arg) > INFERLAT_COMM_LEN - 1)
-			usage_fail("--comm '%s': a process name has 1 to %d characters (see /proc/PID/comm)",
+			return usage_fail("--comm '%s': a process name has 1 to %d characters (see /proc/PID/comm)",
 				   arg, INFERLAT_COMM_LEN - 1);
 		o->comms = grow(o->comms, o->ncomms, sizeof(*o->comms));
 		o->comms[o->ncomms++] = strdup(arg);
@@ -228,14 +234,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'e':
 		o->specs = grow(o->specs, o->nspecs, sizeof(*o->specs));
 		if (probespec_parse(arg, &o->specs[o->nspecs], err, sizeof(err)))
-			usage_fail("%s", err);
+			return usage_fail("%s", err);
 		o->specs[o->nspecs].err_kind = o->default_err_kind;
 		o->specs[o->nspecs].ret_bits = o->default_ret_bits;
 		o->nspecs++;
 		break;
 	case 'E':
 		if (errexpr_parse(arg, &kind, &bits, err, sizeof(err)))
-			usage_fail("%s", err);
+			return usage_fail("%s", err);
 		if (o->nspecs) {
 			o->specs[o->nspecs - 1].err_kind = kind;
 			o->specs[o->nspecs - 1].ret_bits = bits;
@@ -248,18 +254,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		errno = 0;
 		ll = strtoll(arg, &end, 10);
 		if (errno || *end || end == arg || ll <= 0 || ll > INFERLAT_MAX_PROBES)
-			usage_fail("--max-probes %s: expected 1..%d", arg,
+			return usage_fail("--max-probes %s: expected 1..%d", arg,
 				     INFERLAT_MAX_PROBES);
 		o->max_probes = (size_t)ll;
 		o->max_probes_given = true;
 		break;
 	case 'i':
 		if (cli_parse_duration(arg, &o->interval_s) || o->interval_s < 0.01)
-			usage_fail("-i %s: expected a duration of at least 10ms (1, 0.5, 250ms, 2s)", arg);
+			return usage_fail("-i %s: expected a duration of at least 10ms (1, 0.5, 250ms, 2s)", arg);
 		break;
 	case 'd':
 		if (cli_parse_duration(arg, &o->duration_s))
-			usage_fail("-d %s: expected a positive duration (30, 1.5, 500ms, 2m)", arg);
+			return usage_fail("-d %s: expected a positive duration (30, 1.5, 500ms, 2m)", arg);
 		break;
 	case OPT_JSON:
 		o->json_path = arg;
@@ -271,19 +277,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		errno = 0;
 		ll = strtoll(arg, &end, 0);
 		if (errno || *end || end == arg || ll < 4096 || ll > (1ll << 30) || (ll & (ll - 1)))
-			usage_fail("--ringbuf-size %s: expected a power of two from 4096 to 1 GiB "
+			return usage_fail("--ringbuf-size %s: expected a power of two from 4096 to 1 GiB "
 				   "(bytes: 4194304 or 0x400000)", arg);
 		o->ringbuf_bytes = (unsigned)ll;
 		break;
 	case '?':
 		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, "inferlat");
-		exit(0);
+		parse_exit = 0;
+		return ECANCELED;
 	case OPT_USAGE:
 		argp_help(&argp, stdout, ARGP_HELP_USAGE, "inferlat");
-		exit(0);
+		parse_exit = 0;
+		return ECANCELED;
 	case 'V':
 		printf("%s\n", argp_program_version);
-		exit(0);
+		parse_exit = 0;
+		return ECANCELED;
 	case OPT_RAW:
 		o->raw_durations = true;
 		break;
@@ -294,24 +303,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!strcmp(arg, "symbol"))
 			o->site_at_symbol = true;
 		else if (strcmp(arg, "auto"))
-			usage_fail("--site %s: expected auto or symbol", arg);
+			return usage_fail("--site %s: expected auto or symbol", arg);
 		break;
 	case OPT_TEXTFILE_DIR:
 		o->textfile_dir = arg;
 		break;
 	case OPT_TEXTFILE_NAME:
 		if (!textfile_name_ok(arg))
-			usage_fail("--textfile-name %s: expected a file name ending in .prom "
+			return usage_fail("--textfile-name %s: expected a file name ending in .prom "
 				   "(node_exporter reads only those), without '/'", arg);
 		o->textfile_name = arg;
 		break;
 	case OPT_LABEL:
 		o->labels = grow(o->labels, o->nlabels, sizeof(*o->labels));
 		if (prom_label_parse(arg, &o->labels[o->nlabels], err, sizeof(err)))
-			usage_fail("%s", err);
-		for (size_t i = 0; i < o->nlabels; i++)
-			if (!strcmp(o->labels[i].key, o->labels[o->nlabels].key))
-				usage_fail("--label %s: label '%s' given twice", arg, o->labels[i].key);
+			return usage_fail("%s", err);
+		for (size_t i = 0; i < o->nlabels; i++) {
+			if (!strcmp(o->labels[i].key, o->labels[o->nlabels].key)) {
+				prom_label_free(&o->labels[o->nlabels]);
+				return usage_fail("--label %.64s: label '%s' given twice", arg, o->labels[i].key);
+			}
+		}
 		o->nlabels++;
 		break;
 	case OPT_PID_LABEL:
@@ -324,20 +336,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->verbose = true;
 		break;
 	case ARGP_KEY_ARG:
-		usage_fail("unexpected argument '%s' (a COMMAND goes after --)", arg);
+		return usage_fail("unexpected argument '%s' (a COMMAND goes after --)", arg);
 		break;
 	case ARGP_KEY_ERROR:
-		/* an unknown option, or one missing its value */
-		usage_fail("bad option '%s' (inferlat --help lists the options)",
+		/* argp says so after any error: ours are said already; else an
+		 * unknown option, or one missing its value */
+		if (parse_exit >= 0)
+			break;
+		return usage_fail("bad option '%s' (inferlat --help lists the options)",
 			   state->next > 0 && state->next <= state->argc ? state->argv[state->next - 1] : "?");
 		break;
 	case ARGP_KEY_END:
 		if (!o->npids && !o->nexes && !o->ncomms && !o->command)
-			usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
+			return usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
 		if (!o->nspecs)
-			usage_fail("no probe: give -e [LIB:]SYMBOL");
+			return usage_fail("no probe: give -e [LIB:]SYMBOL");
 		if (!o->textfile_dir && (o->textfile_name || o->nlabels || o->pid_label))
-			usage_fail("--textfile-name, --label and --pid-label shape the Prometheus textfile: "
+			return usage_fail("--textfile-name, --label and --pid-label shape the Prometheus textfile: "
 				   "give --textfile-dir DIR too");
 		break;
 	default:
@@ -368,8 +383,16 @@ void cli_parse(int argc, char **argv, struct options *o)
 	argp_err_exit_status = EXIT_USAGE;
 	/* our own help and errors: argp's error messages take two lines, and
 	 * ARGP_NO_ERRS would silence its --help */
-	if (argp_parse(&argp, nopts, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, o))
+	parse_exit = -1;
+	if (argp_parse(&argp, nopts, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, o) && parse_exit < 0)
 		usage_fail("bad command line (inferlat --help lists the options)");
+	if (parse_exit >= 0) {
+		int status = parse_exit;
+
+		fflush(stdout);
+		cli_free(o);
+		exit(status);
+	}
 }
 
 void cli_free(struct options *o)
