@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,24 @@
 
 static char dir[64], obj[128], linked[512], byid[512];
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+/* the scratch directory goes when the fuzzer exits */
+static void remove_dir(void)
+{
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	snprintf(dir, sizeof(dir), "/tmp/inferlat-fuzz-XXXXXX");
 	if (!mkdtemp(dir))
 		abort();
+	atexit(remove_dir);
 	snprintf(obj, sizeof(obj), "%s/obj.so", dir);
 	elf_version(EV_CURRENT);
 	return 0;
