@@ -40,6 +40,7 @@ LIB_OBJS  := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
+.DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SECONDARY:
 FORCE:
@@ -54,6 +55,7 @@ help:
 	@echo '  test         deps + build + unit and integration tests; ends with "N passed, N failed"'
 	@echo '  unit         unit tests only (no privileges)'
 	@echo '  sanitize     unit tests built with ASan+UBSan (build/sanitize/)'
+	@echo '  fuzz         each libFuzzer target for FUZZ_SECONDS (default 120; build/fuzz/)'
 	@echo '  integration  integration tests only (root, BPF)'
 	@echo '  demo         deps + build + profile the bundled fixture live for a few seconds'
 	@echo '  bench        deps + build + benchmark against the floor, bpftrace and bcc (bench/results.md)'
@@ -106,6 +108,7 @@ $(OUTPUT)/inferlat: $(USER_OBJS)
 
 include tests/tests.mk
 include tests/bench/bench.mk
+include tests/fuzz/fuzz.mk
 
 install: $(OUTPUT)/inferlat
 	install -D -m 0755 $(OUTPUT)/inferlat $(DESTDIR)$(PREFIX)/bin/inferlat

@@ -12,6 +12,8 @@ PKGS=(
 	libiberty-dev                    # C++ demangling without return types (DMGL_RET_DROP)
 	binutils xz-utils                # test fixtures: strip, objcopy, MiniDebugInfo
 	libcmocka-dev                    # unit tests
+	libclang-rt-14-dev               # libFuzzer and the sanitizer runtimes for clang 14 (make fuzz)
+	valgrind                         # memcheck run in the integration tests
 	python3                          # integration test driver (Debian's /usr/bin/python3)
 	python3-yaml systemd             # export tests: the DaemonSet example, systemd-analyze verify
 	util-linux libcap2-bin           # unshare, setpriv, capsh in tests

@@ -55,6 +55,11 @@ $(FIXTURE_DIR)/libbulk.so: tests/fixtures/bulk.c | $(FIXTURE_DIR)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(FIXTURE_CFLAGS) -shared $< -o $@
 
+# 100000 functions: symbol patterns that match a huge symbol table
+$(FIXTURE_DIR)/many-funcs: tests/fixtures/many-funcs.sh | $(FIXTURE_DIR)
+	$(call msg,GEN,$@)
+	$(Q)CC=$(CC) tests/fixtures/many-funcs.sh 100000 $@
+
 # loads a library (at start or later, with dlopen) and calls one function;
 # built as PIE and as a non-PIE executable
 $(FIXTURE_DIR)/dl-driver: tests/fixtures/dl-driver.c | $(FIXTURE_DIR)
@@ -69,7 +74,7 @@ CXXFIX_VARIANTS := $(addprefix $(FIXTURE_DIR)/,libcxxfix.so libcxxfix-gap.so lib
 	libcxxfix.debug libcxxfix-stripped.so libcxxfix-debuglink.so libcxxfix-mini.so)
 
 fixtures: $(FIXTURE_DIR)/infer-server $(CXXFIX_VARIANTS) $(FIXTURE_DIR)/libbulk.so \
-	$(FIXTURE_DIR)/dl-driver $(FIXTURE_DIR)/dl-driver-nopie
+	$(FIXTURE_DIR)/dl-driver $(FIXTURE_DIR)/dl-driver-nopie $(FIXTURE_DIR)/many-funcs
 
 # Unit tests: one binary per user/ module, linked with the real objects but
 # those that drive BPF (no kernel needed); a fake stands in for kstats.o.
@@ -85,6 +90,10 @@ $(OUTPUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(UNIT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+# the ELF reader's test reads real fixtures (order-only: not linked in)
+$(OUTPUT)/tests/test_elfsym.o: CFLAGS += -DFIXTURE_DIR='"$(abspath $(FIXTURE_DIR))"'
+$(OUTPUT)/tests/test_elfsym: | $(FIXTURE_DIR)/libcxxfix.so $(FIXTURE_DIR)/libcxxfix-mini.so
 
 unit-bins: $(UNIT_BINS)
 
@@ -109,8 +118,9 @@ integration: $(OUTPUT)/inferlat fixtures runtime-fixtures bench-tools
 	$(Q)tests/run.sh --integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all fixtures runtime-fixtures bench-tools $(UNIT_BINS) sanitize-build
-	$(Q)INFERLAT_SANITIZED=$(SAN_OUTPUT)/inferlat tests/run.sh --unit $(UNIT_BINS) $(SAN_UNIT_BINS) --integration
+	$(Q)$(MAKE) --no-print-directory all fixtures runtime-fixtures bench-tools $(UNIT_BINS) sanitize-build fuzz-build
+	$(Q)INFERLAT_SANITIZED=$(SAN_OUTPUT)/inferlat INFERLAT_FUZZ_DIR=$(FUZZ_OUTPUT) tests/run.sh \
+		--unit $(UNIT_BINS) $(SAN_UNIT_BINS) tests/fuzz/regress.sh --integration
 
 # Runtime preset fixtures. The llama.cpp harness links the prebuilt libraries
 # scripts/runtimes.sh installs; the CUDA test double is built under CUDA's

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cli.h"
 #include "inferlat.h"
+#include "log.h"
 #include "runtimes.h"
 #include "textfile.h"
 #include "version.h"
@@ -47,8 +48,8 @@ static const char doc[] =
 "the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so; a glob may "
 "match several). SYMBOL is a glob matched on raw and demangled C++ names, with or without "
 "parameters ('ns::Class::*', 'ns::f(double)'). 0xOFFSET is a file offset. "
-"+OFF may only skip endbr64 and nops: inferlat times calls, so its entry probe must sit "
-"where the return address is still on top of the stack.\n"
+"+OFF may only skip whole endbr64 and nop instructions: inferlat times calls, so its entry "
+"probe must sit where the return address is still on top of the stack.\n"
 "\n"
 "A library no target maps yet is attached when one loads it (dlopen, a new process); by "
 "name, calls in the first milliseconds after the dlopen can be missed; by path, none. "
@@ -84,7 +85,9 @@ static const char doc[] =
 "inferlat_probe_overhead_seconds_total is hits times that cost, and inferlat_overhead_ratio "
 "the same per second of wall-clock time over the last window (0.01: 1% of one thread). "
 "A failed write (directory gone, read-only, full) keeps the previous file, is reported once "
-"on stderr and counted in inferlat_textfile_write_errors_total; profiling goes on.\n"
+"on stderr and counted in inferlat_textfile_write_errors_total; profiling goes on. DIR must "
+"be writable at start and, when every user may write to it, sticky; files and symlinks "
+"planted in it are never followed nor clobbered.\n"
 "\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or input.";
 
@@ -133,7 +136,7 @@ static const struct argp_option options[] = {
 	{ "calls", OPT_CALLS, "FILE", 0, "one JSON object per call ('-': stdout)", 3 },
 	{ "quiet", 'q', NULL, 0, "no live view", 3 },
 	{ "verbose", 'v', NULL, 0, "resolution and attach details (chosen probe sites)", 3 },
-	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "event ring buffer size, a power of two (default 4 MiB)", 3 },
+	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "event ring buffer size in bytes, a power of two from 4096 to 1 GiB (default 4 MiB)", 3 },
 	{ "textfile-dir", OPT_TEXTFILE_DIR, "DIR", 0, "write DIR/inferlat.prom for node_exporter's textfile "
 	  "collector, atomically, every window and at exit", 3 },
 	{ "textfile-name", OPT_TEXTFILE_NAME, "NAME", 0, "the file's name in DIR (default inferlat.prom; "
@@ -182,8 +185,13 @@ int cli_parse_duration(const char *s, double *out)
 	return 0;
 }
 
-/* One line on stderr and exit 2: argp's own messages add a second line. */
-__attribute__((format(printf, 1, 2), noreturn)) static void usage_fail(const char *fmt, ...)
+/* What cli_parse exits with once argp is done (argp's own storage freed):
+ * -1 to go on, 0 after --help or --version, EXIT_USAGE after bad usage. */
+static int parse_exit = -1;
+
+/* One line on stderr (argp's own messages add a second line); the caller
+ * returns the error, so argp stops and cli_parse exits 2. */
+__attribute__((format(printf, 1, 2))) static error_t usage_fail(const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -191,8 +199,10 @@ __attribute__((format(printf, 1, 2), noreturn)) static void usage_fail(const cha
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "inferlat: %s\n", buf);
-	exit(EXIT_USAGE);
+	/* log_err keeps it one line whatever the argument holds */
+	log_err("%s", buf);
+	parse_exit = EXIT_USAGE;
+	return EINVAL;
 }
 
 static void *grow(void *v, size_t n, size_t elem)
@@ -222,7 +232,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		errno = 0;
 		ll = strtoll(arg, &end, 10);
 		if (errno || *end || end == arg || ll <= 0 || ll > INT_MAX)
-			usage_fail("-p %s: not a process id (a positive number)", arg);
+			return usage_fail("-p %s: not a process id (a positive number)", arg);
 		o->pids = grow(o->pids, o->npids, sizeof(*o->pids));
 		o->pids[o->npids++] = (pid_t)ll;
 		break;
@@ -232,7 +242,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_COMM:
 		if (!*arg || strlen(arg) > INFERLAT_COMM_LEN - 1)
-			usage_fail("--comm '%s': a process name has 1 to %d characters (see /proc/PID/comm)",
+			return usage_fail("--comm '%s': a process name has 1 to %d characters (see /proc/PID/comm)",
 				   arg, INFERLAT_COMM_LEN - 1);
 		o->comms = grow(o->comms, o->ncomms, sizeof(*o->comms));
 		o->comms[o->ncomms++] = strdup(arg);
@@ -242,7 +252,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'r':
 		if (!runtimes_known(arg))
-			usage_fail("-r %s: no such preset; expected llama.cpp, onnxruntime, libtorch, cuda or auto "
+			return usage_fail("-r %s: no such preset; expected llama.cpp, onnxruntime, libtorch, cuda or auto "
 				   "(inferlat runtimes lists them)", arg);
 		o->runtimes = grow(o->runtimes, o->nruntimes, sizeof(*o->runtimes));
 		o->runtimes[o->nruntimes++] = arg;
@@ -253,14 +263,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'e':
 		o->specs = grow(o->specs, o->nspecs, sizeof(*o->specs));
 		if (probespec_parse(arg, &o->specs[o->nspecs], err, sizeof(err)))
-			usage_fail("%s", err);
+			return usage_fail("%s", err);
 		o->specs[o->nspecs].err_kind = o->default_err_kind;
 		o->specs[o->nspecs].ret_bits = o->default_ret_bits;
 		o->nspecs++;
 		break;
 	case 'E':
 		if (errexpr_parse(arg, &kind, &bits, err, sizeof(err)))
-			usage_fail("%s", err);
+			return usage_fail("%s", err);
 		if (o->nspecs) {
 			o->specs[o->nspecs - 1].err_kind = kind;
 			o->specs[o->nspecs - 1].ret_bits = bits;
@@ -272,19 +282,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_PROBES:
 		errno = 0;
 		ll = strtoll(arg, &end, 10);
-		if (errno || *end || ll <= 0 || ll > INFERLAT_MAX_PROBES)
-			usage_fail("--max-probes %s: expected 1..%d", arg,
+		if (errno || *end || end == arg || ll <= 0 || ll > INFERLAT_MAX_PROBES)
+			return usage_fail("--max-probes %s: expected 1..%d", arg,
 				     INFERLAT_MAX_PROBES);
 		o->max_probes = (size_t)ll;
 		o->max_probes_given = true;
 		break;
 	case 'i':
 		if (cli_parse_duration(arg, &o->interval_s) || o->interval_s < 0.01)
-			usage_fail("-i %s: expected a duration of at least 10ms (1, 0.5, 250ms, 2s)", arg);
+			return usage_fail("-i %s: expected a duration of at least 10ms (1, 0.5, 250ms, 2s)", arg);
 		break;
 	case 'd':
 		if (cli_parse_duration(arg, &o->duration_s))
-			usage_fail("-d %s: expected a positive duration (30, 1.5, 500ms, 2m)", arg);
+			return usage_fail("-d %s: expected a positive duration (30, 1.5, 500ms, 2m)", arg);
 		break;
 	case OPT_JSON:
 		o->json_path = arg;
@@ -295,20 +305,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_RINGBUF:
 		errno = 0;
 		ll = strtoll(arg, &end, 0);
-		if (errno || *end || ll < 4096 || ll > (1ll << 30) || (ll & (ll - 1)))
-			argp_failure(state, EXIT_USAGE, 0,
-				     "--ringbuf-size %s: expected a power of two from 4096 to 1 GiB", arg);
+		if (errno || *end || end == arg || ll < 4096 || ll > (1ll << 30) || (ll & (ll - 1)))
+			return usage_fail("--ringbuf-size %s: expected a power of two from 4096 to 1 GiB "
+				   "(bytes: 4194304 or 0x400000)", arg);
 		o->ringbuf_bytes = (unsigned)ll;
 		break;
 	case '?':
 		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, "inferlat");
-		exit(0);
+		parse_exit = 0;
+		return ECANCELED;
 	case OPT_USAGE:
 		argp_help(&argp, stdout, ARGP_HELP_USAGE, "inferlat");
-		exit(0);
+		parse_exit = 0;
+		return ECANCELED;
 	case 'V':
 		printf("%s\n", argp_program_version);
-		exit(0);
+		parse_exit = 0;
+		return ECANCELED;
 	case OPT_RAW:
 		o->raw_durations = true;
 		break;
@@ -319,24 +332,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!strcmp(arg, "symbol"))
 			o->site_at_symbol = true;
 		else if (strcmp(arg, "auto"))
-			usage_fail("--site %s: expected auto or symbol", arg);
+			return usage_fail("--site %s: expected auto or symbol", arg);
 		break;
 	case OPT_TEXTFILE_DIR:
 		o->textfile_dir = arg;
 		break;
 	case OPT_TEXTFILE_NAME:
 		if (!textfile_name_ok(arg))
-			usage_fail("--textfile-name %s: expected a file name ending in .prom "
+			return usage_fail("--textfile-name %s: expected a file name ending in .prom "
 				   "(node_exporter reads only those), without '/'", arg);
 		o->textfile_name = arg;
 		break;
 	case OPT_LABEL:
 		o->labels = grow(o->labels, o->nlabels, sizeof(*o->labels));
 		if (prom_label_parse(arg, &o->labels[o->nlabels], err, sizeof(err)))
-			usage_fail("%s", err);
-		for (size_t i = 0; i < o->nlabels; i++)
-			if (!strcmp(o->labels[i].key, o->labels[o->nlabels].key))
-				usage_fail("--label %s: label '%s' given twice", arg, o->labels[i].key);
+			return usage_fail("%s", err);
+		for (size_t i = 0; i < o->nlabels; i++) {
+			if (!strcmp(o->labels[i].key, o->labels[o->nlabels].key)) {
+				prom_label_free(&o->labels[o->nlabels]);
+				return usage_fail("--label %.64s: label '%s' given twice", arg, o->labels[i].key);
+			}
+		}
 		o->nlabels++;
 		break;
 	case OPT_PID_LABEL:
@@ -349,18 +365,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->verbose = true;
 		break;
 	case ARGP_KEY_ARG:
-		usage_fail("unexpected argument '%s' (a COMMAND goes after --)", arg);
+		return usage_fail("unexpected argument '%s' (a COMMAND goes after --)", arg);
 		break;
 	case ARGP_KEY_ERROR:
-		/* an unknown option, or one missing its value */
-		usage_fail("bad option '%s' (inferlat --help lists the options)",
+		/* argp says so after any error: ours are said already; else an
+		 * unknown option, or one missing its value */
+		if (parse_exit >= 0)
+			break;
+		return usage_fail("bad option '%s' (inferlat --help lists the options)",
 			   state->next > 0 && state->next <= state->argc ? state->argv[state->next - 1] : "?");
 		break;
 	case ARGP_KEY_END:
 		if (!o->npids && !o->nexes && !o->ncomms && !o->command)
-			usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
+			return usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
 		if (!o->nspecs && !o->nruntimes)
-			usage_fail("no probe: give -e [LIB:]SYMBOL or -r RUNTIME");
+			return usage_fail("no probe: give -e [LIB:]SYMBOL or -r RUNTIME");
 		/* libtorch has ~3000 operators */
 		if (o->ops && !o->max_probes_given)
 			o->max_probes = INFERLAT_MAX_PROBES;
@@ -370,10 +389,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			for (size_t i = 0; i < o->nruntimes; i++)
 				torch |= !strcmp(o->runtimes[i], "libtorch") || !strcmp(o->runtimes[i], "auto");
 			if (!torch)
-				usage_fail("--ops is libtorch's per-operator breakdown: give -r libtorch (or -r auto)");
+				return usage_fail("--ops is libtorch's per-operator breakdown: give -r libtorch (or -r auto)");
 		}
 		if (!o->textfile_dir && (o->textfile_name || o->nlabels || o->pid_label))
-			usage_fail("--textfile-name, --label and --pid-label shape the Prometheus textfile: "
+			return usage_fail("--textfile-name, --label and --pid-label shape the Prometheus textfile: "
 				   "give --textfile-dir DIR too");
 		break;
 	default:
@@ -404,8 +423,16 @@ void cli_parse(int argc, char **argv, struct options *o)
 	argp_err_exit_status = EXIT_USAGE;
 	/* our own help and errors: argp's error messages take two lines, and
 	 * ARGP_NO_ERRS would silence its --help */
-	if (argp_parse(&argp, nopts, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, o))
+	parse_exit = -1;
+	if (argp_parse(&argp, nopts, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, o) && parse_exit < 0)
 		usage_fail("bad command line (inferlat --help lists the options)");
+	if (parse_exit >= 0) {
+		int status = parse_exit;
+
+		fflush(stdout);
+		cli_free(o);
+		exit(status);
+	}
 }
 
 void cli_free(struct options *o)

@@ -46,8 +46,9 @@ struct options {
 
 /*
  * Parse argv. Bad usage is reported in one line on stderr and exits with
- * EXIT_USAGE (2), as argp does; on return the options are complete and
- * consistent.
+ * EXIT_USAGE (2), --help and --version exit 0, in both cases after argp and
+ * the options have freed what they held; on return the options are complete
+ * and consistent.
  */
 void cli_parse(int argc, char **argv, struct options *o);
 void cli_free(struct options *o);

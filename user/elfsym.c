@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <elfutils/libdwfl.h>
 #include <libiberty/demangle.h>
@@ -19,8 +20,61 @@ char *elf_demangle(const char *name, bool params)
 	return cplus_demangle(name, opts);
 }
 
+/* end = off + len inside a file of size bytes, without overflow */
+static bool in_file(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+/*
+ * Headers that point outside the file, or tables of entries of a foreign
+ * size: a truncated or crafted file (a container controls what it maps),
+ * refused before anything reads through them.
+ */
+static bool layout_ok(Elf *elf, const GElf_Ehdr *eh, uint64_t size)
+{
+	size_t n;
+
+	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
+		return false;
+	/* libelf quietly clamps a count that does not fit the file: compare
+	 * with the header's own (no x86-64 object needs PN_XNUM headers) */
+	if (eh->e_phnum == PN_XNUM || elf_getphdrnum(elf, &n) || n != eh->e_phnum)
+		return false;
+	if (n && (eh->e_phentsize != sizeof(Elf64_Phdr) ||
+		  !in_file(eh->e_phoff, (uint64_t)n * sizeof(Elf64_Phdr), size)))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph))
+			return false;
+		if ((ph.p_type == PT_LOAD || ph.p_type == PT_INTERP || ph.p_type == PT_NOTE ||
+		     ph.p_type == PT_DYNAMIC) && !in_file(ph.p_offset, ph.p_filesz, size))
+			return false;
+		if (ph.p_type == PT_LOAD && ph.p_filesz > ph.p_memsz)
+			return false;
+	}
+	if (elf_getshdrnum(elf, &n) || (eh->e_shnum && n != eh->e_shnum) ||
+	    (!eh->e_shnum && eh->e_shoff && n < SHN_LORESERVE))
+		return false;
+	if (n && (eh->e_shentsize != sizeof(Elf64_Shdr) ||
+		  !in_file(eh->e_shoff, (uint64_t)n * sizeof(Elf64_Shdr), size)))
+		return false;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			return false;
+		if (sh.sh_type != SHT_NOBITS && !in_file(sh.sh_offset, sh.sh_size, size))
+			return false;
+	}
+	return true;
+}
+
 int elf_obj_open(const char *path, struct elf_obj *o)
 {
+	struct stat st;
 	GElf_Ehdr eh;
 	int err;
 
@@ -36,7 +90,8 @@ int elf_obj_open(const char *path, struct elf_obj *o)
 		err = -ENOEXEC;
 		goto fail;
 	}
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
+	    fstat(o->fd, &st) || !layout_ok(o->elf, &eh, (uint64_t)st.st_size)) {
 		err = -ENOEXEC;
 		goto fail;
 	}
@@ -332,6 +387,11 @@ int elf_obj_load_funcs(struct elf_obj *o, const char *debug_root)
 	err = read_dwfl_symbols(o, debug_root, &cap);
 	if (err)
 		return err;
+	/* no functions: funcs is NULL, which qsort must not be given */
+	if (!o->nfuncs) {
+		o->funcs_loaded = true;
+		return 0;
+	}
 	/* aliases and a symbol in both .symtab and .dynsym: once by name */
 	qsort(o->funcs, o->nfuncs, sizeof(*o->funcs), cmp_func_name);
 	for (size_t i = 0; i < o->nfuncs; i++) {

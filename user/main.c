@@ -191,9 +191,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (opt.textfile_dir &&
-	    (err = textfile_init(&tf, opt.textfile_dir, opt.textfile_name ? opt.textfile_name : "inferlat.prom"))) {
-		log_err("--textfile-dir %s: %s (give node_exporter's --collector.textfile.directory)",
-			opt.textfile_dir, strerror(-err));
+	    textfile_init(&tf, opt.textfile_dir, opt.textfile_name ? opt.textfile_name : "inferlat.prom")) {
 		status = EXIT_USAGE;
 		goto out;
 	}

@@ -101,25 +101,29 @@ int prom_label_parse(const char *arg, struct prom_label *out, char *err, size_t 
 	const char *eq = strchr(arg, '=');
 	size_t klen = eq ? (size_t)(eq - arg) : 0;
 
+	/* a 4 KiB argument must not push the explanation out of the line */
+	int shown = (int)strnlen(arg, 64);
+	const char *more = arg[shown] ? "..." : "";
+
 	memset(out, 0, sizeof(*out));
 	if (!eq || !label_name_ok(arg, klen)) {
-		snprintf(err, errsz, "--label %s: expected KEY=VALUE with KEY a label name "
-			 "([a-zA-Z_][a-zA-Z0-9_]*), e.g. model=llama-3-8b", arg);
+		snprintf(err, errsz, "--label %.*s%s: expected KEY=VALUE with KEY a label name "
+			 "([a-zA-Z_][a-zA-Z0-9_]*), e.g. model=llama-3-8b", shown, arg, more);
 		return -EINVAL;
 	}
 	if (klen >= 2 && arg[0] == '_' && arg[1] == '_') {
-		snprintf(err, errsz, "--label %s: names starting with __ are reserved by Prometheus", arg);
+		snprintf(err, errsz, "--label %.*s%s: names starting with __ are reserved by Prometheus", shown, arg, more);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < sizeof(own_labels) / sizeof(own_labels[0]); i++) {
 		if (strlen(own_labels[i]) == klen && !strncmp(arg, own_labels[i], klen)) {
-			snprintf(err, errsz, "--label %s: inferlat sets '%s' itself; choose another name",
-				 arg, own_labels[i]);
+			snprintf(err, errsz, "--label %.*s%s: inferlat sets '%s' itself; choose another name",
+				 shown, arg, more, own_labels[i]);
 			return -EINVAL;
 		}
 	}
 	if (!eq[1] || !utf8_valid(eq + 1)) {
-		snprintf(err, errsz, "--label %s: the value must be non-empty UTF-8", arg);
+		snprintf(err, errsz, "--label %.*s%s: the value must be non-empty UTF-8", shown, arg, more);
 		return -EINVAL;
 	}
 	out->key = strndup(arg, klen);

@@ -187,6 +187,12 @@ static int add_probe(struct probe_set *ps, const struct probe_spec *s, struct ob
 			err = -EINVAL;
 			goto fail;
 		}
+		if (!site_neutral_skip_ok(code, (size_t)n, s->offset)) {
+			log_err("probe '%s': +%#llx lands inside an instruction; skip endbr64 and nops "
+				"whole (here: +%#zx)", s->text, (unsigned long long)s->offset, neutral);
+			err = -EINVAL;
+			goto fail;
+		}
 		site_choose(code + s->offset, (size_t)n - s->offset, func_off + s->offset, &p->site);
 		p->site.skip += (uint32_t)s->offset;
 	} else if ((err = resolve_choose_site(&o->elf, func_off, ro->site_at_symbol, &p->site))) {
@@ -463,6 +469,13 @@ static int add_exe_files(const struct targets *t, struct objects *all)
 		int err;
 
 		err = objects_add_file(all, x->path, 0, &o);
+		if (!err)
+			err = object_peek(o);
+		if (err == -ENOEXEC) {
+			log_err("-x %s: not an ELF executable (x86-64): give the program the processes run "
+				"(a script's is its interpreter; or use --comm NAME)", x->path);
+			return err;
+		}
 		if (err) {
 			log_err("-x %s: %s", x->path, strerror(-err));
 			return err;

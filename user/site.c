@@ -38,20 +38,30 @@ static size_t nop_len(const uint8_t *code, size_t len)
 	return n <= len ? n : 0;
 }
 
+/* The instruction length at code when it is endbr64 or a nop, else 0. */
+static size_t neutral_len(const uint8_t *code, size_t len)
+{
+	if (len >= sizeof(ENDBR64) && !memcmp(code, ENDBR64, sizeof(ENDBR64)))
+		return sizeof(ENDBR64);
+	return nop_len(code, len);
+}
+
 size_t site_neutral_prefix(const uint8_t *code, size_t len)
 {
 	size_t off = 0, n;
 
-	for (;;) {
-		if (len - off >= sizeof(ENDBR64) && !memcmp(code + off, ENDBR64, sizeof(ENDBR64))) {
-			off += sizeof(ENDBR64);
-			continue;
-		}
-		n = nop_len(code + off, len - off);
-		if (!n)
-			return off;
+	while ((n = neutral_len(code + off, len - off)))
 		off += n;
-	}
+	return off;
+}
+
+bool site_neutral_skip_ok(const uint8_t *code, size_t len, size_t skip)
+{
+	size_t off = 0, n;
+
+	while (off < skip && (n = neutral_len(code + off, len - off)))
+		off += n;
+	return off == skip;
 }
 
 /* How the kernel (arch/x86/kernel/uprobes.c) handles the instruction at code. */

@@ -13,6 +13,7 @@
 #ifndef INFERLAT_SITE_H
 #define INFERLAT_SITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,9 @@ void site_choose(const uint8_t *code, size_t len, uint64_t file_off, struct site
 /* Length of the rsp-neutral padding at code (endbr64, nops) that an explicit
  * +OFF may skip; 0 when the first instruction is anything else. */
 size_t site_neutral_prefix(const uint8_t *code, size_t len);
+/* true when skip bytes are whole endbr64 and nop instructions from code:
+ * a probe in the middle of an instruction would corrupt it. */
+bool site_neutral_skip_ok(const uint8_t *code, size_t len, size_t skip);
 
 const char *site_kind_name(enum site_kind k);
 

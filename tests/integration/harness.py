@@ -163,7 +163,7 @@ def build_id(path):
 class Inferlat:
     """inferlat in the background; its stderr is kept for assertions."""
 
-    def __init__(self, wd, *args, json_out=True, calls_out=False, quiet=True, env=None, prefix=()):
+    def __init__(self, wd, *args, json_out=True, calls_out=False, quiet=True, env=None, prefix=(), exe=None):
         self.json_path = wd.file("out.jsonl") if json_out else None
         self.calls_path = wd.file("calls.jsonl") if calls_out else None
         self.err_path = wd.file("inferlat.err")
@@ -173,7 +173,7 @@ class Inferlat:
         if "--" in args:  # our options go before the COMMAND
             command = args[args.index("--"):]
             args = args[:args.index("--")]
-        cmd = list(prefix) + [INFERLAT] + args
+        cmd = list(prefix) + [exe or INFERLAT] + args
         if quiet:
             cmd.append("-q")
         if self.json_path:

@@ -100,6 +100,18 @@ static void test_neutral_prefix(void **state)
 	assert_int_equal(site_neutral_prefix((const uint8_t *)"\x55", 1), 0);
 }
 
+/* +OFF: only at the boundaries of the padding's instructions */
+static void test_neutral_skip_boundaries(void **state)
+{
+	/* endbr64 (4), nopl 0x0(%rax) (4), nop (1), push %rbp */
+	static const uint8_t code[] = "\xf3\x0f\x1e\xfa\x0f\x1f\x40\x00\x90\x55";
+	const size_t len = sizeof(code) - 1;
+
+	for (size_t skip = 0; skip <= len; skip++)
+		assert_int_equal(site_neutral_skip_ok(code, len, skip),
+				 skip == 0 || skip == 4 || skip == 8 || skip == 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -111,6 +123,7 @@ int main(void)
 		cmocka_unit_test(test_endbr_then_stepped_stays),
 		cmocka_unit_test(test_short_and_empty),
 		cmocka_unit_test(test_neutral_prefix),
+		cmocka_unit_test(test_neutral_skip_boundaries),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

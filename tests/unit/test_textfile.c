@@ -138,12 +138,87 @@ static void test_init_needs_a_directory(void **state)
 	assert_int_equal(textfile_init(&t, "/etc/hostname", "x.prom"), -ENOTDIR);
 }
 
+/* A directory every user may write to: refused unless sticky (/tmp-like),
+ * where only a file's owner may rename or remove it. */
+static void test_world_writable_needs_sticky(void **state)
+{
+	char dir[] = "/tmp/inferlat-unit-XXXXXX", path[128];
+	struct textfile t;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(textfile_init(&t, dir, "x.prom"), -EPERM);
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(textfile_init(&t, dir, "x.prom"), 0);
+	assert_int_equal(entries(dir), 0);           /* the write test left nothing */
+	assert_int_equal(textfile_write(&t, "a 1\n", 4), 0);
+	/* it became world-writable since: counted as a failed write */
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(textfile_write(&t, "a 2\n", 4), -EPERM);
+	snprintf(path, sizeof(path), "%s/x.prom", dir);
+	assert_string_equal(slurp(path), "a 1\n");
+	textfile_free(&t);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
+/* Files and symlinks planted in the directory: the temporary file is never
+ * one of them, what they point to is never written, and a symlink under
+ * the final name is replaced, not followed. */
+static void test_planted_files_not_followed(void **state)
+{
+	char dir[] = "/tmp/inferlat-unit-XXXXXX", path[128], victim[128], ghost[128];
+	struct textfile t;
+	struct stat st;
+	int dfd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(ghost, sizeof(ghost), "%s/ghost", dir);
+	assert_int_equal(mkdir(strcat(strcpy(path, dir), "/d"), 0755), 0);
+	{
+		FILE *f = fopen(victim, "w");
+
+		assert_non_null(f);
+		fputs("precious\n", f);
+		fclose(f);
+	}
+	dfd = open(path, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(symlinkat(victim, dfd, ".link"), 0);
+	assert_int_equal(symlinkat(ghost, dfd, ".dangling"), 0);
+	assert_int_equal(close(openat(dfd, ".file", O_WRONLY | O_CREAT, 0644)), 0);
+	assert_int_equal(textfile_open_temp(dfd, ".link"), -EEXIST);
+	assert_int_equal(textfile_open_temp(dfd, ".dangling"), -EEXIST);
+	assert_int_equal(textfile_open_temp(dfd, ".file"), -EEXIST);
+	assert_int_equal(access(ghost, F_OK), -1);   /* not created through the link */
+	assert_string_equal(slurp(victim), "precious\n");
+
+	/* the final name is a symlink to the victim */
+	assert_int_equal(symlinkat(victim, dfd, "x.prom"), 0);
+	assert_int_equal(textfile_init(&t, path, "x.prom"), 0);
+	assert_int_equal(textfile_write(&t, "a 1\n", 4), 0);
+	assert_string_equal(slurp(victim), "precious\n");
+	assert_int_equal(fstatat(dfd, "x.prom", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISREG(st.st_mode));
+	snprintf(path, sizeof(path), "%s/d/x.prom", dir);
+	assert_string_equal(slurp(path), "a 1\n");
+	snprintf(path, sizeof(path), "%s/d", dir);
+	assert_int_equal(entries(path), 4);           /* the three planted, x.prom */
+	close(dfd);
+	textfile_free(&t);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_write_and_fail),
 		cmocka_unit_test(test_init_needs_a_directory),
+		cmocka_unit_test(test_world_writable_needs_sticky),
+		cmocka_unit_test(test_planted_files_not_followed),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
