@@ -63,7 +63,7 @@ struct sched_acct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, INFERLAT_MAX_THREADS);
+	__uint(max_entries, INFERLAT_MAX_THREADS);   /* --max-threads */
 	__type(key, __u32);   /* tid */
 	__type(value, struct sched_acct);
 } sched_accts SEC(".maps");
@@ -213,6 +213,8 @@ static __always_inline int handle_entry(struct pt_regs *ctx)
 			acct = bpf_map_lookup_elem(&sched_accts, &tid);
 		}
 		st->accounted = acct != NULL;
+		if (!acct)
+			ps->thread_full++;   /* table full: newer threads go unsplit */
 		if (acct) {
 			acct->blocked_since = 0;
 			acct->lost = 0;

@@ -332,6 +332,8 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	bpf_map__set_max_entries(skel->maps.stats, nprobes);
 	bpf_map__set_max_entries(skel->maps.hists, nprobes);
 	bpf_map__set_max_entries(skel->maps.cfgs, nprobes);
+	if (o->max_threads)
+		bpf_map__set_max_entries(skel->maps.sched_accts, o->max_threads);
 	/* uprobe_multi links (kernel >= 6.6) when the kernel has them: cheaper
 	 * per call and per attach; single perf uprobes otherwise */
 	s->multi = !o->no_multi && multi_supported();

@@ -90,6 +90,7 @@ enum {
 	OPT_DEBUG_ROOT,
 	OPT_COMM,
 	OPT_NO_MULTI,
+	OPT_MAX_THREADS,
 };
 
 static const struct argp_option options[] = {
@@ -128,6 +129,9 @@ static const struct argp_option options[] = {
 	  "the probe overhead measured at start", 4 },
 	{ "site", OPT_SITE, "auto|symbol", 0, "where entry probes go: past endbr64 onto an instruction the "
 	  "kernel emulates (auto, default), or on the symbol itself", 4 },
+	{ "max-threads", OPT_MAX_THREADS, "N", 0, "threads whose calls' time is split into on-CPU, blocked "
+	  "and run-queue time (default 32768); when full, the threads that have a slot keep it and "
+	  "newer ones' calls are timed without the split, counted as thread_table_full", 4 },
 	{ NULL, 0, NULL, 0, "Help:", -1 },
 	{ "help", '?', NULL, 0, "this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "a short usage message", -1 },
@@ -248,6 +252,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				     INFERLAT_MAX_PROBES);
 		o->max_probes = (size_t)ll;
 		o->max_probes_given = true;
+		break;
+	case OPT_MAX_THREADS:
+		errno = 0;
+		ll = strtoll(arg, &end, 10);
+		if (errno || *end || ll <= 0 || ll > INFERLAT_MAX_THREADS_LIMIT)
+			usage_fail("--max-threads %s: expected 1..%u", arg, INFERLAT_MAX_THREADS_LIMIT);
+		o->max_threads = (unsigned)ll;
 		break;
 	case 'i':
 		if (cli_parse_duration(arg, &o->interval_s) || o->interval_s < 0.01)

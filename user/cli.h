@@ -39,6 +39,7 @@ struct options {
 	struct prom_label *labels;   /* --label KEY=VALUE */
 	size_t nlabels;
 	bool pid_label;           /* --pid-label */
+	unsigned max_threads;     /* --max-threads: thread table size (0: default) */
 };
 
 /*

@@ -198,6 +198,7 @@ int main(int argc, char **argv)
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
 	ao.calib = opt.raw_durations ? NULL : &calib;
 	ao.no_multi = opt.no_multi;
+	ao.max_threads = opt.max_threads;
 	/* room for functions found later (dlopen, new processes) */
 	ao.slots = (uint32_t)(ps.n + INFERLAT_SPARE_PROBES);
 	if (opt.max_probes_given || ao.slots > opt.max_probes)

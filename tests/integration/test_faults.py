@@ -1,0 +1,222 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Faults: targets killed mid-call, exec'ing, with many threads; inferlat
+itself killed, stopped by signals, asked to reopen its files; a full thread
+table. Every count against the fixture's own."""
+import json
+import os
+import re
+import signal
+import struct
+import subprocess
+import time
+
+import promstack
+from harness import (LIBINFER, SERVER, Fixture, Inferlat, bpf_links, bpf_progs, check, run)
+
+PROBE = "libinfer.so:infer_run"
+
+
+def prom_count(path, name="inferlat_call_duration_seconds_count", **labels):
+    with open(path) as f:
+        _, samples = promstack.parse_textfile(f.read())
+    got = [v for n, l, v in samples if n == name and all(l.get(k) == w for k, w in labels.items())]
+    check(len(got) == 1, "%s%s in %s: %s" % (name, labels, path, got))
+    return int(got[0])
+
+
+def bpf_ids_of(pid):
+    """Ids of the BPF programs, links and maps a process holds, from fdinfo."""
+    ids = {"prog": set(), "link": set(), "map": set()}
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+            info = open("/proc/%d/fdinfo/%s" % (pid, fd)).read()
+        except OSError:
+            continue
+        fields = dict(l.split(":", 1) for l in info.splitlines() if ":" in l)
+        for kind, anon in (("prog", "anon_inode:bpf-prog"), ("link", "anon_inode:bpf_link"),
+                           ("map", "anon_inode:bpf-map")):
+            key = kind + "_id"
+            if target == anon and key in fields:
+                ids[kind].add(int(fields[key]))
+    return ids
+
+
+def bpf_map_ids():
+    out = run(["bpftool", "-j", "map", "show"]).stdout
+    return {m["id"] for m in json.loads(out)} if out.strip() else set()
+
+
+def perf_uprobes_of(pid):
+    """Perf-event uprobes (the uprobe PMU) a process has BPF programs on."""
+    out = run(["bpftool", "-j", "perf", "show"]).stdout
+    evs = json.loads(out) if out.strip() else []
+    return [e for e in evs if e.get("pid") == pid and e.get("fd_type", "").startswith("uprobe")
+            or e.get("pid") == pid and e.get("fd_type", "").startswith("uretprobe")]
+
+
+def map_entries(map_id):
+    out = run(["bpftool", "-j", "map", "dump", "id", map_id]).stdout
+    return len(json.loads(out)) if out.strip() else 0
+
+
+def maps_by_name(ids):
+    out = {}
+    for mid in ids:
+        info = json.loads(run(["bpftool", "-j", "map", "show", "id", mid]).stdout)
+        out[info.get("name", "")] = mid
+    return out
+
+
+def text_byte(pid, path_end, file_off):
+    """The byte at file offset file_off of the file mapped by pid whose path
+    ends in path_end, as the process sees it (/proc/PID/mem)."""
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) < 6 or not parts[5].endswith(path_end):
+                continue
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            off = int(parts[2], 16)
+            if off <= file_off < off + (hi - lo):
+                with open("/proc/%d/mem" % pid, "rb") as m:
+                    m.seek(lo + file_off - off)
+                    return m.read(1)[0]
+    raise AssertionError("offset %#x of %s not mapped by %d" % (file_off, path_end, pid))
+
+
+def file_byte(path, off):
+    with open(path, "rb") as f:
+        f.seek(off)
+        return f.read(1)[0]
+
+
+def wait_for(cond, what, timeout=20):
+    deadline = time.time() + timeout
+    while not cond():
+        check(time.time() < deadline, "timed out waiting for %s" % what)
+        time.sleep(0.01)
+
+
+def windows_calls(recs, pid=None):
+    return sum(r["calls"] for r in recs if not r["final"] and (pid is None or r.get("pid") == pid))
+
+
+def test_sigint_and_sigterm_flush_final_records(wd):
+    # windows of a minute: at the signal, nothing but the final flush has
+    # written the figures
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        tdir = wd.file("tf%d" % sig)
+        os.makedirs(tdir)
+        fx = Fixture(wd, "-n", 137, "-s", "fixed:300", "-H", 60, name="srv%d" % sig)
+        il = Inferlat(wd, "-p", fx.pid, "-e", PROBE, "-i", 60, "--textfile-dir", tdir)
+        try:
+            il.wait_ready()
+            fx.go()
+            wait_for(lambda: os.path.exists(fx.log_path), "the fixture's calls")
+            rc = il.stop(sig)
+        finally:
+            fx.kill()
+            il.kill()
+        check(rc == 0, "inferlat exited %d after signal %d: %s" % (rc, sig, il.stderr()))
+        fin = il.final()
+        check(len(fin) == 1 and fin[0]["calls"] == 137, "final after signal %d: %s" % (sig, fin))
+        last = [r for r in il.records() if not r["final"]]
+        check(sum(r["calls"] for r in last) == 137, "last window after signal %d: %s" % (sig, last))
+        got = prom_count(os.path.join(tdir, "inferlat.prom"), comm="infer-server")
+        check(got == 137, "textfile after signal %d: %d calls, the fixture made 137" % (sig, got))
+
+
+def leftovers_after_sigkill(wd, extra):
+    fx = Fixture(wd, "-n", 40, "-s", "fixed:300", name="srv" + "".join(extra).replace("-", ""))
+    il = Inferlat(wd, "-p", fx.pid, "-e", PROBE, "-v", *extra)
+    try:
+        il.wait_ready()
+        m = re.search(r"probe 0: \S+ at (\S+)\+(0x[0-9a-f]+):", il.stderr())
+        check(m, "no probe site in -v: %s" % il.stderr())
+        path, off = m.group(1), int(m.group(2), 16)
+        orig = file_byte(path, off)
+        armed = text_byte(fx.pid, os.path.basename(path), off)
+        check(armed != orig, "probe site %#x still %#x while attached" % (off, orig))
+        ids = bpf_ids_of(il.proc.pid)
+        check(ids["prog"] and ids["link"] and ids["map"], "inferlat holds no BPF objects: %s" % ids)
+        perf = perf_uprobes_of(il.proc.pid)
+        if "--no-multi" in extra:
+            check(len(perf) >= 2, "no perf uprobes with --no-multi: %s" % perf)
+        il.proc.send_signal(signal.SIGKILL)
+        il.proc.wait()
+        # the kernel frees them once the last fd is gone (an RCU grace period)
+        def gone():
+            progs = {p["id"] for p in bpf_progs()}
+            links = {l["id"] for l in bpf_links()}
+            return not (ids["prog"] & progs or ids["link"] & links or ids["map"] & bpf_map_ids())
+        wait_for(gone, "inferlat's BPF objects to go", timeout=10)
+        check(not perf_uprobes_of(il.proc.pid), "perf uprobes left")
+        now = text_byte(fx.pid, os.path.basename(path), off)
+        check(now == orig, "probe site byte %#x after the kill, the file has %#x" % (now, orig))
+        # and the server is unharmed: it runs its calls to the end
+        fx.go()
+        fx.wait()
+        check(len(fx.records()) == 40, "fixture made %d calls" % len(fx.records()))
+    finally:
+        fx.kill()
+        il.kill()
+    return "%s: byte %#x restored, %d progs, %d links, %d maps gone" % (
+        " ".join(extra) or "uprobe_multi", orig, len(ids["prog"]), len(ids["link"]), len(ids["map"]))
+
+
+def test_sigkill_of_inferlat_leaves_nothing(wd):
+    notes = [leftovers_after_sigkill(wd, []), leftovers_after_sigkill(wd, ["--no-multi"])]
+    return "; ".join(notes)
+
+
+def test_thousand_threads_counted_exactly(wd):
+    # 1000 threads alive at once (they wait for each other before calling)
+    fx = Fixture(wd, "-n", 5, "-t", 1000, "-s", "fixed:2000")
+    il = Inferlat(wd, "-p", fx.pid, "-e", PROBE)
+    try:
+        il.wait_ready()
+        fx.go()
+        fx.wait(timeout=300)
+        rc = il.wait(120)
+    finally:
+        fx.kill()
+        il.kill()
+    check(rc == 0, "inferlat exited %d: %s" % (rc, il.stderr()))
+    recs = fx.records()
+    check(len(recs) == 5000 and len({r["tid"] for r in recs}) == 1000,
+          "fixture: %d calls in %d threads" % (len(recs), len({r["tid"] for r in recs})))
+    fin = il.final()
+    check(len(fin) == 1 and fin[0]["calls"] == 5000, "final: %s" % fin)
+    check(fin[0]["thread_table_full"] == 0 and fin[0]["untimed"] == 0, "final: %s" % fin)
+    return "5000 calls in 1000 threads, %d counted" % fin[0]["calls"]
+
+
+def test_thread_table_full(wd):
+    # 8 threads, room for 4: every call is still counted and timed; the calls
+    # of the threads that found no room are counted as such, never split
+    tdir = wd.file("tf")
+    os.makedirs(tdir)
+    fx = Fixture(wd, "-n", 20, "-t", 8, "-s", "fixed:1000")
+    il = Inferlat(wd, "-p", fx.pid, "-e", PROBE, "--max-threads", 4, "--textfile-dir", tdir)
+    try:
+        il.wait_ready()
+        fx.go()
+        fx.wait()
+        rc = il.wait(60)
+    finally:
+        fx.kill()
+        il.kill()
+    check(rc == 0, "inferlat exited %d: %s" % (rc, il.stderr()))
+    fin = il.final()
+    check(len(fin) == 1 and fin[0]["calls"] == 160, "final: %s" % fin)
+    # the first four threads in keep their slots until they exit: the other
+    # four make all their calls without one
+    full = fin[0]["thread_table_full"]
+    check(full == 80, "thread_table_full %d, want 80 (4 threads x 20 calls)" % full)
+    check(80 <= fin[0]["unsplit_calls"] <= 80 + 8, "unsplit %d" % fin[0]["unsplit_calls"])
+    prom = os.path.join(tdir, "inferlat.prom")
+    check(prom_count(prom, "inferlat_thread_table_full_total") == 80, "textfile")
+    check(prom_count(prom, comm="infer-server") == 160, "textfile count")
+    return "160 calls counted, 80 of them without a thread slot"
