@@ -220,3 +220,81 @@ def test_thread_table_full(wd):
     check(prom_count(prom, "inferlat_thread_table_full_total") == 80, "textfile")
     check(prom_count(prom, comm="infer-server") == 160, "textfile count")
     return "160 calls counted, 80 of them without a thread slot"
+
+
+def read_counts(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read(16)
+    except OSError:
+        return None
+    return struct.unpack("<QQ", data) if len(data) == 16 else None
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def test_targets_killed_mid_call(wd):
+    # 1000 processes of the followed executable each complete 3 calls, enter
+    # a 4th that never returns, and are killed there with SIGKILL: their
+    # completed calls are all counted, and no BPF map keeps their entries
+    kills, batch, ncalls = 1000, 25, 3
+    il = Inferlat(wd, "-x", SERVER, "-e", PROBE, "-i", "0.2")
+    # (pid, calls the fixture completed); a PID can come back (pid_max)
+    made, done, rss, maps = [], 0, {}, {}
+    try:
+        il.wait_ready()
+        ids = bpf_ids_of(il.proc.pid)["map"]
+        maps = maps_by_name(ids)
+        check("sched_accts" in maps and "traced_tgids" in maps, "maps: %s" % maps)
+        while done < kills:
+            procs = []
+            for i in range(batch):
+                cnt = wd.file("cnt%d" % (done + i))
+                p = subprocess.Popen([SERVER, "-n", str(ncalls), "-s", "fixed:200", "-k", "-C", cnt],
+                                     stdout=subprocess.DEVNULL)
+                procs.append((p, cnt))
+            for p, cnt in procs:
+                # entered the call that does not return: all others completed
+                wait_for(lambda: (read_counts(cnt) or (0, 0))[0] == ncalls + 1, "the hanging call")
+                p.send_signal(signal.SIGKILL)
+            for p, cnt in procs:
+                p.wait()
+                made.append((p.pid, read_counts(cnt)[1]))
+                os.unlink(cnt)
+            done += batch
+            # from 300 on the heap is at its working size (the processes
+            # of the last windows, not yet reported as gone)
+            if done in (300, kills):
+                time.sleep(0.6)   # the exits reported: windows have passed
+                rss[done] = rss_kib(il.proc.pid)
+        time.sleep(0.6)
+        left = {name: map_entries(maps[name]) for name in ("sched_accts", "traced_tgids")}
+        rc = il.stop()
+    finally:
+        il.kill()
+    check(rc == 0, "inferlat exited %d: %s" % (rc, il.stderr()))
+    check(all(n == ncalls for _, n in made), "a fixture completed other than %d calls" % ncalls)
+    want, got = {}, {}
+    for pid, n in made:
+        want.setdefault(pid, []).append(n)
+    for r in il.final():
+        got.setdefault(r.get("pid"), []).append(r["calls"])
+    wrong = {p: (sorted(got.get(p, [])), w) for p, w in want.items() if sorted(got.get(p, [])) != w}
+    check(not wrong and len(got) == len(want),
+          "%d of %d processes counted wrong (inferlat, fixture): %s; their records: %s"
+          % (len(wrong), len(want), list(wrong.items())[:5],
+             [r for r in il.records() if r.get("pid") in wrong][:6]))
+    total = sum(r["calls"] for r in il.final())
+    check(total == kills * ncalls, "total %d" % total)
+    # the killed processes' threads and processes left nothing behind
+    check(left == {"sched_accts": 0, "traced_tgids": 0}, "entries left in BPF maps: %s" % left)
+    grow = (rss[kills] - rss[300]) / (kills - 300)
+    check(grow < 4, "inferlat grew %.1f KiB per killed process (RSS %s)" % (grow, rss))
+    return "%d kills: %d calls counted exactly; map entries left %s; RSS %d -> %d KiB (%.2f KiB per process)" % (
+        kills, total, left, rss[300], rss[kills], grow)
