@@ -71,6 +71,11 @@ static const char doc[] =
 "A failed write (directory gone, read-only, full) keeps the previous file, is reported once "
 "on stderr and counted in inferlat_textfile_write_errors_total; profiling goes on.\n"
 "\n"
+"Signals: SIGINT and SIGTERM stop inferlat: every probe is detached, the events still in the "
+"buffer are taken in, and the last window, the final records and the textfile are written. "
+"SIGHUP reopens the --json and --calls files at their paths (log rotation: rename them, then "
+"send SIGHUP); the textfile is replaced at its path every window anyway.\n"
+"\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or input.";
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";

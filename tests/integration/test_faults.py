@@ -298,3 +298,51 @@ def test_targets_killed_mid_call(wd):
     check(grow < 4, "inferlat grew %.1f KiB per killed process (RSS %s)" % (grow, rss))
     return "%d kills: %d calls counted exactly; map entries left %s; RSS %d -> %d KiB (%.2f KiB per process)" % (
         kills, total, left, rss[300], rss[kills], grow)
+
+
+def test_sighup_reopens_output_files(wd):
+    # logrotate's create mode: rename the files, SIGHUP, the records go on
+    # in new files under the old names; every call is in exactly one of them
+    tdir = wd.file("tf")
+    os.makedirs(tdir)
+    a = Fixture(wd, "-n", 70, "-s", "fixed:300", name="a")
+    b = Fixture(wd, "-n", 45, "-s", "fixed:300", name="b")
+    il = Inferlat(wd, "-p", a.pid, "-p", b.pid, "-e", PROBE, "-i", "0.2", "--textfile-dir", tdir,
+                  calls_out=True)
+    prom = os.path.join(tdir, "inferlat.prom")
+    try:
+        il.wait_ready()
+        a.go()
+        a.wait()
+        # a's calls are in closed windows (and the textfile) before the rename
+        wait_for(lambda: windows_calls([json.loads(l) for l in open(il.json_path) if l.strip()]) == 70
+                 and prom_count(prom, comm="infer-server") == 70, "a's calls in a window")
+        for path in (il.json_path, il.calls_path, prom):
+            os.rename(path, path + ".1")
+        il.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: os.path.exists(il.json_path) and os.path.exists(prom), "the new files")
+        b.go()
+        b.wait()
+        rc = il.wait(60)
+    finally:
+        a.kill()
+        b.kill()
+        il.kill()
+    check(rc == 0, "inferlat exited %d: %s" % (rc, il.stderr()))
+
+    def lines(path):
+        with open(path) as f:
+            return [json.loads(l) for l in f]   # every line whole
+    old, new = lines(il.json_path + ".1"), lines(il.json_path)
+    check(windows_calls(old) == 70 and windows_calls(new) == 45,
+          "windows: %d calls before the rename, %d after (want 70, 45)" % (windows_calls(old), windows_calls(new)))
+    check(not any(r["final"] for r in old), "final records in the old file")
+    fin = {r["pid"]: r["calls"] for r in new if r["final"]}
+    check(fin == {a.pid: 70, b.pid: 45}, "final: %s" % fin)
+    oldc, newc = lines(il.calls_path + ".1"), lines(il.calls_path)
+    check(len(oldc) == 70 and {c["pid"] for c in oldc} == {a.pid}, "calls before: %d" % len(oldc))
+    check(len(newc) == 45 and {c["pid"] for c in newc} == {b.pid}, "calls after: %d" % len(newc))
+    # the textfile is replaced every window: the renamed one keeps its figures
+    check(prom_count(prom + ".1", comm="infer-server") == 70, "old textfile")
+    check(prom_count(prom, comm="infer-server") == 115, "new textfile")
+    return "JSON windows 70 | 45 calls, --calls 70 | 45 lines, textfile 70 | 115 (cumulative)"
