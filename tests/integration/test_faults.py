@@ -346,3 +346,53 @@ def test_sighup_reopens_output_files(wd):
     check(prom_count(prom + ".1", comm="infer-server") == 70, "old textfile")
     check(prom_count(prom, comm="infer-server") == 115, "new textfile")
     return "JSON windows 70 | 45 calls, --calls 70 | 45 lines, textfile 70 | 115 (cumulative)"
+
+
+def test_target_execs_another_program(wd):
+    # A -p target that exec()s stays the target under its PID. Probes sit on
+    # files (inode and offset): a new program mapping the same library is
+    # timed from its first call, its calls added to the same rows; one that
+    # maps another copy of it is probed there once its loader has mapped it;
+    # one that maps neither is followed to its exit.
+    import shutil
+    other = wd.file("other")
+    os.makedirs(other)
+    shutil.copy(SERVER, os.path.join(other, "infer-server"))
+    shutil.copy(LIBINFER, os.path.join(other, "libinfer.so.1"))   # RUNPATH $ORIGIN
+    cases = [
+        ("same library", [SERVER, "-n", 15, "-s", "fixed:300", "-l", wd.file("same.log")], 15),
+        ("another copy", [os.path.join(other, "infer-server"), "-n", 12, "-s", "fixed:300", "-w",
+                          "-l", wd.file("copy.log")], 12),
+        ("no library", ["/bin/sleep", "0.5"], 0),
+    ]
+    notes = []
+    for what, prog, after in cases:
+        # -w before the --: the fixture's Fixture() would append it to prog
+        fx = Fixture(wd, "-n", 20, "-s", "fixed:300", "-w", "-X", "--", *prog, wait=False,
+                     name=what.replace(" ", ""))
+        line = fx.proc.stdout.readline()
+        check(line.startswith("ready "), "%s: fixture did not start: %r" % (what, line))
+        il = Inferlat(wd, "-p", fx.pid, "-e", PROBE, "-i", "0.2", "-v")
+        try:
+            il.wait_ready()
+            fx.go()
+            if "-w" in prog:
+                line = fx.proc.stdout.readline()
+                check(line.startswith("done 20"), "%s: %r" % (what, line))
+                line = fx.proc.stdout.readline()
+                check(line.startswith("ready "), "%s: the new program: %r" % (what, line))
+                wait_for(lambda: "attached for PID %d" % fx.pid in il.stderr(), "%s: attach" % what)
+                fx.go()
+            fx.wait(timeout=30)
+            rc = il.wait(60)
+        finally:
+            fx.kill()
+            il.kill()
+        check(rc == 0, "%s: inferlat exited %d: %s" % (what, rc, il.stderr()))
+        fin = il.final()
+        got = sum(r["calls"] for r in fin if r.get("pid") == fx.pid)
+        check(got == 20 + after and all(r.get("pid") in (fx.pid, None) for r in fin),
+              "%s: %d calls counted for PID %d, want 20 before the exec + %d after: %s"
+              % (what, got, fx.pid, after, fin))
+        notes.append("%s: %d" % (what, got))
+    return "; ".join(notes)
