@@ -76,6 +76,9 @@ static const char doc[] =
 "SIGHUP reopens the --json and --calls files at their paths (log rotation: rename them, then "
 "send SIGHUP); the textfile is replaced at its path every window anyway.\n"
 "\n"
+"Privileges: root, or CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH "
+"(perf uprobes, --no-multi, need CAP_SYS_ADMIN too); what is missing is named at start.\n"
+"\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or input.";
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
@@ -110,7 +113,7 @@ static const struct argp_option options[] = {
 	{ "max-probes", OPT_MAX_PROBES, "N", 0, "attach to at most N functions (default 1000; without it, "
 	  "16 beyond those found at start are kept for libraries loaded later)", 2 },
 	{ "no-multi", OPT_NO_MULTI, NULL, 0, "one perf uprobe per function instead of uprobe_multi links "
-	  "(what kernels before 6.6 get)", 2 },
+	  "(what kernels before 6.6 get; needs CAP_SYS_ADMIN)", 2 },
 	{ "debug-root", OPT_DEBUG_ROOT, "DIR", 0, "where separate debuginfo of stripped objects is looked up "
 	  "by build-id (DIR/.build-id/xx/yyyy.debug) and debuglink (default /usr/lib/debug)", 2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },

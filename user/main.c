@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 	log_verbose = opt.verbose;
 	log_install_libbpf();
 
-	if (privs_check()) {
+	if (privs_check(opt.no_multi)) {
 		status = EXIT_USAGE;
 		goto out;
 	}
