@@ -11,7 +11,7 @@ import subprocess
 import time
 
 import promstack
-from harness import (LIBINFER, SERVER, Fixture, Inferlat, bpf_links, bpf_progs, check, run)
+from harness import (INFERLAT, LIBINFER, SERVER, Fixture, Inferlat, bpf_links, bpf_progs, check, run)
 
 PROBE = "libinfer.so:infer_run"
 
@@ -136,9 +136,15 @@ def leftovers_after_sigkill(wd, extra):
         m = re.search(r"probe 0: \S+ at (\S+)\+(0x[0-9a-f]+):", il.stderr())
         check(m, "no probe site in -v: %s" % il.stderr())
         path, off = m.group(1), int(m.group(2), 16)
-        orig = file_byte(path, off)
-        armed = text_byte(fx.pid, os.path.basename(path), off)
-        check(armed != orig, "probe site %#x still %#x while attached" % (off, orig))
+        # and the probe on the dynamic loader's _dl_debug_state (new libraries)
+        sym = run([INFERLAT, "symbols", "-p", fx.pid, "ld-linux-x86-64.so.2:_dl_debug_state"]).stdout
+        ld = [l.split() for l in sym.splitlines() if l.endswith(" _dl_debug_state")]
+        check(len(ld) == 1, "no _dl_debug_state: %s" % sym)
+        sites = [(path, off), (ld[0][0], int(ld[0][2], 16))]
+        orig = [file_byte(p, o) for p, o in sites]
+        armed = [text_byte(fx.pid, os.path.basename(p), o) for p, o in sites]
+        check(all(a != b for a, b in zip(armed, orig)),
+              "probe sites %s still %s while attached (%s)" % (sites, orig, armed))
         ids = bpf_ids_of(il.proc.pid)
         check(ids["prog"] and ids["link"] and ids["map"], "inferlat holds no BPF objects: %s" % ids)
         perf = perf_uprobes_of(il.proc.pid)
@@ -153,8 +159,8 @@ def leftovers_after_sigkill(wd, extra):
             return not (ids["prog"] & progs or ids["link"] & links or ids["map"] & bpf_map_ids())
         wait_for(gone, "inferlat's BPF objects to go", timeout=10)
         check(not perf_uprobes_of(il.proc.pid), "perf uprobes left")
-        now = text_byte(fx.pid, os.path.basename(path), off)
-        check(now == orig, "probe site byte %#x after the kill, the file has %#x" % (now, orig))
+        now = [text_byte(fx.pid, os.path.basename(p), o) for p, o in sites]
+        check(now == orig, "probe site bytes %s after the kill, the files have %s" % (now, orig))
         # and the server is unharmed: it runs its calls to the end
         fx.go()
         fx.wait()
@@ -162,8 +168,9 @@ def leftovers_after_sigkill(wd, extra):
     finally:
         fx.kill()
         il.kill()
-    return "%s: byte %#x restored, %d progs, %d links, %d maps gone" % (
-        " ".join(extra) or "uprobe_multi", orig, len(ids["prog"]), len(ids["link"]), len(ids["map"]))
+    return "%s: bytes %s (%s while attached) restored, %d progs, %d links, %d maps gone" % (
+        " ".join(extra) or "uprobe_multi", "/".join("%#x" % b for b in orig),
+        "/".join("%#x" % b for b in armed), len(ids["prog"]), len(ids["link"]), len(ids["map"]))
 
 
 def test_sigkill_of_inferlat_leaves_nothing(wd):
