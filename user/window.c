@@ -454,16 +454,17 @@ int agg_foreach_run(const struct aggregator *a,
 
 		for (size_t i = 0; i < pa->n; i++) {
 			const struct series *s = pa->s[i];
+			struct agg_run_view v;
+			int err;
 
 			if (s->compact)
 				continue;   /* its figures were taken in before its exit was reported */
-			struct agg_run_view v = {
+			v = (struct agg_run_view){
 				.probe_id = id, .pid = s->pid,
 				.comm = s->proc->has_comm ? s->proc->comm : NULL,
 				.run = s->run, .errors = s->run_errors, .res = &s->run_res, .proc = s->proc,
 			};
-			int err = fn(ctx, &v);
-
+			err = fn(ctx, &v);
 			if (err)
 				return err;
 		}

@@ -52,8 +52,7 @@ def perf_uprobes_of(pid):
     """Perf-event uprobes (the uprobe PMU) a process has BPF programs on."""
     out = run(["bpftool", "-j", "perf", "show"]).stdout
     evs = json.loads(out) if out.strip() else []
-    return [e for e in evs if e.get("pid") == pid and e.get("fd_type", "").startswith("uprobe")
-            or e.get("pid") == pid and e.get("fd_type", "").startswith("uretprobe")]
+    return [e for e in evs if e.get("pid") == pid and e.get("fd_type") in ("uprobe", "uretprobe")]
 
 
 def map_entries(map_id):
