@@ -66,7 +66,7 @@ struct sched_acct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, INFERLAT_MAX_THREADS);
+	__uint(max_entries, INFERLAT_MAX_THREADS);   /* --max-threads */
 	__type(key, __u32);   /* tid */
 	__type(value, struct sched_acct);
 } sched_accts SEC(".maps");
@@ -261,6 +261,8 @@ static __always_inline int handle_entry(struct pt_regs *ctx)
 			acct = bpf_map_lookup_elem(&sched_accts, &tid);
 		}
 		st->accounted = acct != NULL;
+		if (!acct)
+			ps->thread_full++;   /* table full: newer threads go unsplit */
 		if (acct) {
 			acct->blocked_since = 0;
 			acct->lost = 0;
@@ -576,8 +578,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
  * dlclose, and a new process's libraries mapped before its main(). The
  * loader rescans the process's maps and probes what the specs match.
  */
-SEC("uprobe")
-int BPF_UPROBE(on_loader)
+static __always_inline int handle_loader(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
@@ -585,6 +586,20 @@ int BPF_UPROBE(on_loader)
 		return 0;
 	send_ctl(INFERLAT_CTL_LOADED, tgid);
 	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_loader)
+{
+	return handle_loader();
+}
+
+/* The same through a uprobe_multi link: unlike a perf uprobe, it needs no
+ * CAP_SYS_ADMIN (CAP_BPF and CAP_PERFMON are enough). */
+SEC("uprobe.multi")
+int BPF_UPROBE(on_loader_multi)
+{
+	return handle_loader();
 }
 
 /* COMMAND and -x: a traced process's children are traced (pre-fork servers,

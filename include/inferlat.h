@@ -27,9 +27,13 @@
 #define INFERLAT_MAX_EXES 64
 
 /* Threads whose scheduler time is accounted (those that have been inside a
- * probed call; an entry lives until the thread exits). Beyond this, calls are
- * still timed, without the time split (probe_stats.unsplit). */
+ * probed call; an entry lives until the thread exits), unless --max-threads
+ * sizes the table. When it is full, the threads that hold an entry keep it
+ * (the oldest are kept); a newer thread's calls are still timed, without the
+ * time split, and counted in probe_stats.thread_full. */
 #define INFERLAT_MAX_THREADS 32768
+/* --max-threads bounds */
+#define INFERLAT_MAX_THREADS_LIMIT (1u << 22)
 
 /* Ring buffer default size and the fill level at which the producer wakes the
  * consumer; below it, the consumer polls on its own tick. Waking per event
@@ -196,6 +200,8 @@ struct probe_stats {
 	__u64 minflt, majflt, nvcsw, nivcsw;
 	__u64 unsplit;        /* timed calls without the on/off-CPU split: thread table
 	                         full, or a scheduler event of the call went unseen */
+	__u64 thread_full;    /* outermost entries of threads the thread table (sched_accts,
+	                         --max-threads) had no room for: timed, not split */
 };
 
 struct probe_hist {

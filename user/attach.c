@@ -11,6 +11,7 @@
 #include "inferlat.h"
 #include "inferlat.skel.h"
 #include "log.h"
+#include "privs.h"
 
 static int add_link(struct session *s, struct bpf_link *l)
 {
@@ -267,16 +268,14 @@ out:
 
 int session_watch_loader(struct session *s, const char *path, uint64_t off, pid_t pid)
 {
-	struct bpf_link *l;
-	int err;
+	LIBBPF_OPTS(bpf_uprobe_multi_opts, mo);
+	unsigned long offs[1] = { off };
 
-	l = bpf_program__attach_uprobe(s->skel->progs.on_loader, false, pid, path, off);
-	if (!l)
-		return -errno;
-	err = add_link(s, l);
-	if (err)
-		bpf_link__destroy(l);
-	return err;
+	if (!s->multi)
+		return keep(s, bpf_program__attach_uprobe(s->skel->progs.on_loader, false, pid, path, off));
+	mo.offsets = offs;
+	mo.cnt = 1;
+	return keep(s, bpf_program__attach_uprobe_multi(s->skel->progs.on_loader_multi, pid, path, NULL, &mo));
 }
 
 /*
@@ -335,13 +334,23 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	bpf_map__set_max_entries(skel->maps.stats, nprobes);
 	bpf_map__set_max_entries(skel->maps.hists, nprobes);
 	bpf_map__set_max_entries(skel->maps.cfgs, nprobes);
+	if (o->max_threads)
+		bpf_map__set_max_entries(skel->maps.sched_accts, o->max_threads);
 	/* uprobe_multi links (kernel >= 6.6) when the kernel has them: cheaper
 	 * per call and per attach; single perf uprobes otherwise */
 	s->multi = !o->no_multi && multi_supported();
+	if (!s->multi && !o->no_multi && !privs_sys_admin()) {
+		log_err("this kernel has no uprobe_multi links (Linux < 6.6): its perf uprobes need "
+			"CAP_SYS_ADMIN; run inferlat as root or add that capability");
+		err = -EPERM;
+		goto fail;
+	}
 	bpf_program__set_autoload(skel->progs.on_entry_multi, s->multi);
 	bpf_program__set_autoload(skel->progs.on_return_multi, s->multi);
 	bpf_program__set_autoload(skel->progs.on_entry, !s->multi);
 	bpf_program__set_autoload(skel->progs.on_return, !s->multi);
+	bpf_program__set_autoload(skel->progs.on_loader_multi, s->multi);
+	bpf_program__set_autoload(skel->progs.on_loader, !s->multi);
 	if (!t->nexes && !t->ncomms)
 		bpf_program__set_autoload(skel->progs.on_exec, false);
 	if (!ps->filter_tgid) {

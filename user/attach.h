@@ -30,6 +30,7 @@ struct attach_opts {
 	struct calibration *calib;   /* measure and subtract probe overhead; NULL: raw */
 	uint32_t slots;      /* probe ids to make room for (>= the probes given) */
 	bool no_multi;       /* one perf uprobe per site even where uprobe_multi exists */
+	uint32_t max_threads;   /* thread table size; 0: INFERLAT_MAX_THREADS */
 };
 
 /* Load the BPF programs sized for the probes, fill the target maps and attach

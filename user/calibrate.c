@@ -106,7 +106,7 @@ static int measure(struct session *s, enum site_kind kind, uint32_t id, uint32_t
 	struct kstats ks = { 0 };
 	struct hist *h = NULL;
 	uint64_t *buckets = NULL, *t = NULL, off = 0, bare, probed;
-	uint32_t tgid = (uint32_t)getpid();
+	uint32_t tgid = (uint32_t)getpid(), self = (uint32_t)gettid();
 	uint8_t one = 1;
 	char path[4096];
 	int err;
@@ -166,6 +166,9 @@ out:
 	while (s->nlinks > links_before)
 		bpf_link__destroy(s->links[--s->nlinks]);
 	bpf_map__delete_elem(s->skel->maps.traced_tgids, &tgid, sizeof(tgid), 0);
+	/* this thread lives on: its slot in the thread table would be held
+	 * (and one less for the targets' threads) until inferlat exits */
+	bpf_map__delete_elem(s->skel->maps.sched_accts, &self, sizeof(self), 0);
 	kstats_free(&ks);
 	free(buckets);
 	free(h);

@@ -89,6 +89,14 @@ static const char doc[] =
 "be writable at start and, when every user may write to it, sticky; files and symlinks "
 "planted in it are never followed nor clobbered.\n"
 "\n"
+"Signals: SIGINT and SIGTERM stop inferlat: every probe is detached, the events still in the "
+"buffer are taken in, and the last window, the final records and the textfile are written. "
+"SIGHUP reopens the --json and --calls files at their paths (log rotation: rename them, then "
+"send SIGHUP); the textfile is replaced at its path every window anyway.\n"
+"\n"
+"Privileges: root, or CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH "
+"(perf uprobes, --no-multi, need CAP_SYS_ADMIN too); what is missing is named at start.\n"
+"\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or input.";
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
@@ -109,6 +117,7 @@ enum {
 	OPT_COMM,
 	OPT_NO_MULTI,
 	OPT_OPS,
+	OPT_MAX_THREADS,
 };
 
 static const struct argp_option options[] = {
@@ -126,7 +135,7 @@ static const struct argp_option options[] = {
 	{ "max-probes", OPT_MAX_PROBES, "N", 0, "attach to at most N functions (default 1000; without it, "
 	  "16 beyond those found at start are kept for libraries loaded later)", 2 },
 	{ "no-multi", OPT_NO_MULTI, NULL, 0, "one perf uprobe per function instead of uprobe_multi links "
-	  "(what kernels before 6.6 get)", 2 },
+	  "(what kernels before 6.6 get; needs CAP_SYS_ADMIN)", 2 },
 	{ "debug-root", OPT_DEBUG_ROOT, "DIR", 0, "where separate debuginfo of stripped objects is looked up "
 	  "by build-id (DIR/.build-id/xx/yyyy.debug) and debuglink (default /usr/lib/debug)", 2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
@@ -150,6 +159,9 @@ static const struct argp_option options[] = {
 	  "the probe overhead measured at start", 4 },
 	{ "site", OPT_SITE, "auto|symbol", 0, "where entry probes go: past endbr64 onto an instruction the "
 	  "kernel emulates (auto, default), or on the symbol itself", 4 },
+	{ "max-threads", OPT_MAX_THREADS, "N", 0, "threads whose calls' time is split into on-CPU, blocked "
+	  "and run-queue time (default 32768); when full, the threads that have a slot keep it and "
+	  "newer ones' calls are timed without the split, counted as thread_table_full", 4 },
 	{ NULL, 0, NULL, 0, "Help:", -1 },
 	{ "help", '?', NULL, 0, "this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "a short usage message", -1 },
@@ -287,6 +299,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				     INFERLAT_MAX_PROBES);
 		o->max_probes = (size_t)ll;
 		o->max_probes_given = true;
+		break;
+	case OPT_MAX_THREADS:
+		errno = 0;
+		ll = strtoll(arg, &end, 10);
+		if (errno || *end || ll <= 0 || ll > INFERLAT_MAX_THREADS_LIMIT)
+			return usage_fail("--max-threads %s: expected 1..%u", arg, INFERLAT_MAX_THREADS_LIMIT);
+		o->max_threads = (unsigned)ll;
 		break;
 	case 'i':
 		if (cli_parse_duration(arg, &o->interval_s) || o->interval_s < 0.01)

@@ -42,6 +42,7 @@ struct options {
 	char **runtimes;          /* -r NAME: presets (user/runtimes.c), or "auto" */
 	size_t nruntimes;
 	bool ops;                 /* --ops: libtorch's per-operator probes */
+	unsigned max_threads;     /* --max-threads: thread table size (0: default) */
 };
 
 /*

@@ -182,9 +182,9 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 	json_put_str(f, w->probe->name);
 	fprintf(f, ", \"calls\": %llu, \"rps\": ", (unsigned long long)w->calls);
 	put_secs(f, w->rps);
-	fprintf(f, ", \"errors\": %llu, \"lost\": %llu, \"untimed\": %llu",
+	fprintf(f, ", \"errors\": %llu, \"lost\": %llu, \"untimed\": %llu, \"thread_table_full\": %llu",
 		(unsigned long long)w->errors, (unsigned long long)w->lost,
-		(unsigned long long)w->untimed);
+		(unsigned long long)w->untimed, (unsigned long long)w->thread_full);
 	if (w->has_latency) {
 		fputs(", \"latency_s\": ", f);
 		put_latency(f, &w->lat);

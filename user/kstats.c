@@ -50,6 +50,7 @@ int kstats_read(struct kstats *k, uint32_t id, struct probe_stats *out)
 		out->nvcsw += v[c].nvcsw;
 		out->nivcsw += v[c].nivcsw;
 		out->unsplit += v[c].unsplit;
+		out->thread_full += v[c].thread_full;
 	}
 	return 0;
 }

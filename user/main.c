@@ -24,6 +24,7 @@
 #include "prom.h"
 #include "resolve.h"
 #include "runtimes.h"
+#include "rotate.h"
 #include "symcmd.h"
 #include "targets.h"
 #include "textfile.h"
@@ -65,6 +66,26 @@ static FILE *open_out(const char *path, const char *what)
 	if (!f)
 		log_err("%s %s: %s", what, path, strerror(errno));
 	return f;
+}
+
+/* SIGHUP: the files inferlat appends to are reopened at their paths. A file
+ * that cannot be reopened is said once and written on where it was. */
+static void reopen_outputs(FILE *json, const char *json_path, FILE *calls, const char *calls_path)
+{
+	const struct { FILE *f; const char *path, *what; } outs[] = {
+		{ json, json_path, "--json" }, { calls, calls_path, "--calls" },
+	};
+
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		int err;
+
+		if (!outs[i].f || outs[i].f == stdout)
+			continue;
+		err = rotate_reopen(outs[i].f, outs[i].path);
+		if (err)
+			log_err("cannot reopen %s %s at SIGHUP: %s; writing on to the old file",
+				outs[i].what, outs[i].path, strerror(-err));
+	}
 }
 
 /* -p targets only: stop when none is left. */
@@ -151,7 +172,7 @@ int main(int argc, char **argv)
 	log_verbose = opt.verbose;
 	log_install_libbpf();
 
-	if (privs_check()) {
+	if (privs_check(opt.no_multi)) {
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -204,6 +225,7 @@ int main(int argc, char **argv)
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
 	ao.calib = opt.raw_durations ? NULL : &calib;
 	ao.no_multi = opt.no_multi;
+	ao.max_threads = opt.max_threads;
 	/* room for functions found later (dlopen, new processes) */
 	ao.slots = (uint32_t)(ps.n + INFERLAT_SPARE_PROBES);
 	if (opt.max_probes_given || ao.slots > opt.max_probes)
@@ -236,6 +258,11 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if ((err = rotate_init())) {
+		log_err("cannot catch SIGHUP: %s", strerror(-err));
+		status = 1;
+		goto out;
+	}
 	log_note("tracing %zu function%s in %zu process%s%s (attached in %.3fs); Ctrl-C to stop",
 		 ps.n, ps.n == 1 ? "" : "s", tg.npids, tg.npids == 1 ? "" : "es",
 		 tg.nexes ? " and new ones" : "", sess.attach_s);
@@ -279,6 +306,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		view.nprobes = ps.n;
+		if (rotate_requested())
+			reopen_outputs(json, opt.json_path, calls, opt.calls_path);
 		now = mono_now();
 		if (deadline && now >= deadline)
 			break;

@@ -106,8 +106,10 @@ struct proc_info *proctab_get(struct proctab *t, pid_t pid, double now)
 {
 	struct proc_info *p;
 
+	/* a process whose exit was reported is gone: its PID seen again is a
+	 * new process (PIDs are reused) */
 	for (size_t i = 0; i < t->n; i++)
-		if (t->v[i]->pid == pid)
+		if (t->v[i]->pid == pid && !t->v[i]->dropped)
 			return t->v[i];
 	if (t->n == t->cap) {
 		size_t nc = t->cap ? t->cap * 2 : 16;

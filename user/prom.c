@@ -341,6 +341,7 @@ int prom_update(struct prom_exporter *px, const struct aggregator *a, struct kst
 			px->has_ratio = true;
 		pp->hits = st.entries;
 		pp->lost = st.rb_drops;
+		pp->thread_full = st.thread_full;
 	}
 	px->overhead_ratio = span_s > 0 ? probe_s / span_s : 0;
 
@@ -703,6 +704,13 @@ static void put_probe_metrics(FILE *f, const struct prom_exporter *px)
 			continue;
 		put_sample(f, px, "inferlat_probe_hits_total", &px->ps->v[i], NULL);
 		fprintf(f, "%" PRIu64 "\n", px->probes[i].hits);
+	}
+	family(f, "inferlat_thread_table_full_total", "counter",
+	       "Calls made by threads the thread table (--max-threads) had no room for: timed, "
+	       "without the on-CPU/blocked/run-queue split.");
+	for (size_t i = 0; i < px->ps->n; i++) {
+		put_sample(f, px, "inferlat_thread_table_full_total", &px->ps->v[i], NULL);
+		fprintf(f, "%" PRIu64 "\n", px->probes[i].thread_full);
 	}
 	if (!any_cost)
 		return;

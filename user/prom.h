@@ -49,6 +49,7 @@ struct prom_proc;
 struct prom_probe {          /* kernel counters of one probe, cumulative */
 	uint64_t hits;           /* entry probe hits of traced threads */
 	uint64_t lost;           /* events the ring buffer dropped */
+	uint64_t thread_full;    /* calls of threads the thread table had no room for */
 };
 
 struct prom_exporter {

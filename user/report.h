@@ -44,6 +44,8 @@ struct row {                  /* one probe in one process */
 	bool from_kernel;         /* events were lost: figures from the in-kernel histogram */
 	struct res_sum res;       /* where the calls' time went */
 	uint64_t unsplit;         /* calls whose on/off-CPU split is unknown (not in res) */
+	uint64_t thread_full;     /* of the probe's calls, made by threads the thread table had
+	                             no room for (whole probe, from the kernel) */
 	const struct proc_info *proc;  /* the process, NULL when unknown */
 	struct arg_sum args;      /* decoded arguments (probe->decode.measure) */
 	bool has_gpu;             /* the process's live GPU memory is known */

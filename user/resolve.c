@@ -508,6 +508,11 @@ int resolve_collect_objects(const struct targets *t, struct objects *all)
 		err = objects_add_mapped(all, t->pids[i]);
 		if (err == -ESRCH)
 			log_err("PID %d exited while inferlat was reading its libraries", (int)t->pids[i]);
+		else if (err == -EACCES || err == -EPERM)
+			log_err("cannot read /proc/%d/maps: %s: the kernel's ptrace access check refused "
+				"it (it needs CAP_SYS_PTRACE; a security module such as Landlock, Yama, "
+				"SELinux or AppArmor can refuse it even to root)", (int)t->pids[i],
+				strerror(-err));
 		else if (err)
 			log_err("cannot read /proc/%d/maps: %s", (int)t->pids[i], strerror(-err));
 	}

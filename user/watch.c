@@ -84,6 +84,9 @@ static int watch_pid_loader(struct watch *w, pid_t pid)
 		err = objects_add_at(&tmp, pid, base, &o);
 	if (!err)
 		err = watch_object(w, o, pid);
+	else if (err == -EACCES || err == -EPERM)
+		log_err("PID %d: cannot read its auxv or maps to find its dynamic loader: %s (it needs "
+			"CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH)", (int)pid, strerror(-err));
 	else if (err != -ESRCH)
 		log_info("PID %d: cannot find its dynamic loader: %s", (int)pid, strerror(-err));
 	objects_free(&tmp);

@@ -7,11 +7,17 @@
 struct series {               /* one probe in one process */
 	pid_t pid;
 	struct proc_info *proc;
-	struct hist win, run;
+	/* two full histograms (~30 KiB each): a process whose exit was reported
+	 * keeps only its run's figures (summary), so a server that forks and
+	 * reaps workers all day does not grow the aggregator by 60 KiB each */
+	struct hist *win, *run;
 	uint64_t win_errors, run_errors;
 	struct res_sum win_res, run_res;
 	uint64_t win_unsplit, run_unsplit;
 	struct arg_sum win_args, run_args;
+	bool compact;                 /* exited: win and run freed, summary kept */
+	uint64_t run_count;           /* the summary: calls and their latency */
+	struct latency run_lat;
 };
 
 struct probe_agg {
@@ -98,11 +104,18 @@ int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k,
 	return agg_grow(a);
 }
 
+static void series_free(struct series *s)
+{
+	free(s->win);
+	free(s->run);
+	free(s);
+}
+
 void agg_free(struct aggregator *a)
 {
 	for (size_t i = 0; a->probes && i < a->nprobes; i++) {
 		for (size_t j = 0; j < a->probes[i].n; j++)
-			free(a->probes[i].s[j]);
+			series_free(a->probes[i].s[j]);
 		free(a->probes[i].s);
 		free(a->probes[i].khist_prev);
 	}
@@ -115,8 +128,9 @@ static struct series *series_get(struct aggregator *a, struct probe_agg *pa, pid
 {
 	struct series *s;
 
+	/* a compact series is a process that exited: a reused PID is a new one */
 	for (size_t i = 0; i < pa->n; i++)
-		if (pa->s[i]->pid == pid)
+		if (pa->s[i]->pid == pid && !pa->s[i]->compact)
 			return pa->s[i];
 	if (pa->n == pa->cap) {
 		size_t nc = pa->cap ? pa->cap * 2 : 4;
@@ -131,13 +145,15 @@ static struct series *series_get(struct aggregator *a, struct probe_agg *pa, pid
 	if (!s)
 		return NULL;
 	s->pid = pid;
-	hist_reset(&s->win);
-	hist_reset(&s->run);
-	s->proc = proctab_get(a->procs, pid, now);
+	s->win = malloc(sizeof(*s->win));
+	s->run = malloc(sizeof(*s->run));
+	s->proc = s->win && s->run ? proctab_get(a->procs, pid, now) : NULL;
 	if (!s->proc) {
-		free(s);
+		series_free(s);
 		return NULL;
 	}
+	hist_reset(s->win);
+	hist_reset(s->run);
 	pa->s[pa->n++] = s;
 	return s;
 }
@@ -229,7 +245,7 @@ int agg_add(struct aggregator *a, const struct call_event *e, double now)
 	s = series_get(a, &a->probes[e->probe_id], (pid_t)e->pid, now);
 	if (!s)
 		return -ENOMEM;
-	hist_add(&s->win, e->duration_ns);
+	hist_add(s->win, e->duration_ns);
 	if (e->flags & INFERLAT_CALL_ERROR)
 		s->win_errors++;
 	res_add(&s->win_res, &r);
@@ -264,6 +280,18 @@ static void fill_gpu(struct row *r, const struct aggregator *a)
 static void fill_row(struct row *r, const struct probe *p, const struct series *s,
 		     const struct hist *h, uint64_t errors, const struct res_sum *res, double span)
 {
+	if (s && s->compact) {
+		/* whole-run figures of an exited process, kept as a summary */
+		fill_row(r, p, NULL, NULL, errors, res, span);
+		r->pid = s->pid;
+		r->proc = s->proc;
+		r->comm = s->proc->has_comm ? s->proc->comm : NULL;
+		r->calls = s->run_count;
+		r->rps = span > 0 ? (double)r->calls / span : 0;
+		r->has_latency = r->calls > 0;
+		r->lat = s->run_lat;
+		return;
+	}
 	r->probe = p;
 	if (s) {
 		r->pid = s->pid;
@@ -306,6 +334,7 @@ static int kernel_window(struct aggregator *a, uint32_t id, struct probe_stats *
 	d->nvcsw = cur.nvcsw - pa->kprev.nvcsw;
 	d->nivcsw = cur.nivcsw - pa->kprev.nivcsw;
 	d->unsplit = cur.unsplit - pa->kprev.unsplit;
+	d->thread_full = cur.thread_full - pa->kprev.thread_full;
 	pa->kprev = cur;
 	if (!d->calls) {
 		hist_reset(&pa->kwin);
@@ -336,6 +365,18 @@ static int kernel_window(struct aggregator *a, uint32_t id, struct probe_stats *
 	return err;
 }
 
+/* Keep only the run's figures of a process whose exit was reported. */
+static void compact(struct series *s)
+{
+	s->run_count = s->run->count;
+	if (s->run_count)
+		agg_latency(s->run, &s->run_lat);
+	free(s->run);
+	free(s->win);
+	s->run = s->win = NULL;
+	s->compact = true;
+}
+
 static int window_rows(struct aggregator *a, uint32_t id, double span, struct report *r)
 {
 	const struct probe *p = &a->ps->v[id];
@@ -350,8 +391,12 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 	if (err)
 		return err;
 	pa->run_lost += d.rb_drops;
+	/* exits reported in the last window: every exporter has their figures */
 	for (size_t i = 0; i < pa->n; i++)
-		if (pa->s[i]->win.count) {
+		if (pa->s[i]->proc->dropped && !pa->s[i]->compact)
+			compact(pa->s[i]);
+	for (size_t i = 0; i < pa->n; i++)
+		if (!pa->s[i]->compact && pa->s[i]->win->count) {
 			active++;
 			only = pa->s[i];
 		}
@@ -360,11 +405,12 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 	 * from the kernel too: an event read a window late would otherwise be
 	 * counted again on top of the kernel's window that already held its call.
 	 */
-	kernel_rows = pa->run_lost && hist_ok && active <= 1 && (only || pa->n == 1);
+	kernel_rows = pa->run_lost && hist_ok && active <= 1 &&
+		      (only || (pa->n == 1 && !pa->s[0]->compact));
 	if (kernel_rows) {
 		struct series *s = only ? only : pa->s[0];
 
-		s->win = pa->kwin;
+		*s->win = pa->kwin;
 		s->win_errors = d.errors;
 		s->win_res = (struct res_sum){
 			.oncpu_ns = d.oncpu_ns, .offcpu_ns = d.offcpu_ns, .runq_ns = d.runq_ns,
@@ -386,33 +432,37 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 		}
 		row->lost = d.rb_drops;
 		row->untimed = d.depth_drops + d.state_drops;
+		row->thread_full = d.thread_full;
 	}
 	for (size_t i = 0; i < pa->n; i++) {
 		struct series *s = pa->s[i];
 		struct row *row;
 
+		if (s->compact)
+			continue;
 		/* a process whose exit was reported has no more windows; an
 		 * operator (--ops) only where it was called */
-		if (!s->proc->dropped && !(p->op && !s->win.count)) {
+		if (!s->proc->dropped && !(p->op && !s->win->count)) {
 			row = report_add(r);
 			if (!row)
 				return -ENOMEM;
-			fill_row(row, p, s, &s->win, s->win_errors, &s->win_res, span);
+			fill_row(row, p, s, s->win, s->win_errors, &s->win_res, span);
 			row->args = s->win_args;
 			fill_gpu(row, a);
 			row->unsplit = s->win_unsplit;
 			row->lost = d.rb_drops;
 			row->untimed = d.depth_drops + d.state_drops;
+			row->thread_full = d.thread_full;
 			row->from_kernel = kernel_rows;
 		}
-		hist_merge(&s->run, &s->win);
+		hist_merge(s->run, s->win);
 		s->run_errors += s->win_errors;
 		res_add(&s->run_res, &s->win_res);
 		s->run_unsplit += s->win_unsplit;
 		s->win_unsplit = 0;
 		arg_add(&s->run_args, &s->win_args);
 		memset(&s->win_args, 0, sizeof(s->win_args));
-		hist_reset(&s->win);
+		hist_reset(s->win);
 		s->win_errors = 0;
 		memset(&s->win_res, 0, sizeof(s->win_res));
 	}
@@ -434,6 +484,7 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		fill_row(row, p, NULL, NULL, 0, NULL, span);
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
+		row->thread_full = pa->kprev.thread_full;
 		return 0;
 	}
 	if (pa->run_lost && pa->n == 1) {
@@ -441,7 +492,13 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		 * or read a window late */
 		struct series *s = pa->s[0];
 
-		hist_from_buckets(&s->run, pa->khist_prev, pa->kprev.sum_ns);
+		if (s->compact) {
+			s->run = malloc(sizeof(*s->run));
+			if (!s->run)
+				return -ENOMEM;
+			s->compact = false;
+		}
+		hist_from_buckets(s->run, pa->khist_prev, pa->kprev.sum_ns);
 		s->run_errors = pa->kprev.errors;
 		s->run_res = (struct res_sum){
 			.oncpu_ns = pa->kprev.oncpu_ns, .offcpu_ns = pa->kprev.offcpu_ns,
@@ -456,12 +513,13 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 
 		if (!row)
 			return -ENOMEM;
-		fill_row(row, p, s, &s->run, s->run_errors, &s->run_res, span);
+		fill_row(row, p, s, s->run, s->run_errors, &s->run_res, span);
 		row->args = s->run_args;
 		fill_gpu(row, a);
 		row->unsplit = s->run_unsplit;
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
+		row->thread_full = pa->kprev.thread_full;
 		row->from_kernel = pa->run_lost > 0;
 	}
 	return 0;
@@ -500,14 +558,18 @@ int agg_foreach_run(const struct aggregator *a,
 
 		for (size_t i = 0; i < pa->n; i++) {
 			const struct series *s = pa->s[i];
-			struct agg_run_view v = {
+			struct agg_run_view v;
+			int err;
+
+			if (s->compact)
+				continue;   /* its figures were taken in before its exit was reported */
+			v = (struct agg_run_view){
 				.probe_id = id, .pid = s->pid,
 				.comm = s->proc->has_comm ? s->proc->comm : NULL,
-				.run = &s->run, .errors = s->run_errors, .res = &s->run_res, .proc = s->proc,
+				.run = s->run, .errors = s->run_errors, .res = &s->run_res, .proc = s->proc,
 				.args = &s->run_args,
 			};
-			int err = fn(ctx, &v);
-
+			err = fn(ctx, &v);
 			if (err)
 				return err;
 		}

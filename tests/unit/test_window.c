@@ -220,7 +220,8 @@ static void test_per_process_rows(void **state)
 	report_free(&r);
 }
 
-/* A process seen only after it exited is reported once, then dropped. */
+/* A process seen only after it exited is reported once, then dropped; the
+ * whole run keeps its figures. */
 static void test_exited_process_reported_once(void **state)
 {
 	struct aggregator a;
@@ -238,14 +239,23 @@ static void test_exited_process_reported_once(void **state)
 	assert_int_equal(proctab_init(&procs), 0);
 	assert_int_equal(agg_init(&a, &ps, &k, &procs, 0), 0);
 	call(&a, 0, gone, 1000000, 0, 0);
+	call(&a, 0, gone, 3000000, 1, 0);
 	assert_int_equal(agg_report(&a, 1, 0, false, &r), 0);
 	assert_non_null(find(&r, 0, gone));
 	assert_true(find(&r, 0, gone)->proc->exited);
 	assert_int_equal(agg_report(&a, 2, 0, false, &r), 0);
 	assert_null(find(&r, 0, gone));
-	/* the whole run still counts its calls */
-	assert_int_equal(agg_report(&a, 2, 0, true, &r), 0);
-	assert_int_equal(find(&r, 0, gone)->calls, 1);
+	/* its histograms are freed now (a summary stays); a reused PID is a new
+	 * process, not a continuation of the old one's figures */
+	assert_int_equal(agg_report(&a, 3, 0, false, &r), 0);
+	/* the whole run still counts its calls, with their latency */
+	assert_int_equal(agg_report(&a, 3, 0, true, &r), 0);
+	assert_int_equal(find(&r, 0, gone)->calls, 2);
+	assert_int_equal(find(&r, 0, gone)->errors, 1);
+	assert_true(find(&r, 0, gone)->has_latency);
+	assert_true(find(&r, 0, gone)->lat.min > 0.00099 && find(&r, 0, gone)->lat.min < 0.00101);
+	assert_true(find(&r, 0, gone)->lat.max > 0.00299 && find(&r, 0, gone)->lat.max < 0.00301);
+	assert_int_equal(find(&r, 0, gone)->res.minflt, 2);
 	agg_free(&a);
 	proctab_free(&procs);
 	report_free(&r);
