@@ -36,6 +36,8 @@ static const char doc[] =
 "      addmm in every python3 process, from when it loads libtorch\n"
 "  inferlat symbols -p 4242 'libllama.so:llama_*'\n"
 "      what can be probed in PID 4242, and where (inferlat symbols --help)\n"
+"  inferlat -d 60 -e libllama.so:llama_decode --slo 'p99<50ms' --slo 'errors<1%' -- ./load-test\n"
+"      a CI gate: exit status 3 when the run's p99 or error rate broke its SLO\n"
 "\v"
 "A probe SPEC is [LIB:]SYMBOL[+OFF] or LIB:0xOFFSET. LIB is a path or a library name as "
 "the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so; a glob may "
@@ -71,7 +73,16 @@ static const char doc[] =
 "A failed write (directory gone, read-only, full) keeps the previous file, is reported once "
 "on stderr and counted in inferlat_textfile_write_errors_total; profiling goes on.\n"
 "\n"
-"Exit status: 0 done, 1 runtime failure, 2 bad usage or input.";
+"SLO checks (--slo [PROBE:]METRIC OP VALUE): METRIC is p50, p90, p99, p99.9, mean or max "
+"(VALUE a duration with its unit: 50ms, 200us), errors (a share of calls: 1%) or rps (calls "
+"per second); OP is <, <=, > or >=; PROBE, a glob over the probe's name or symbol, limits the "
+"check to those probes (default: all). Every check is judged per probe and process in each "
+"window with calls (broken ones shown, in JSON as \"slo\" and counted in "
+"inferlat_slo_violations_total) and over the whole run: a check broken over the whole run, "
+"or on a probe that made no call, makes inferlat exit with status 3.\n"
+"\n"
+"Exit status: 0 done, 1 runtime failure, 2 bad usage or input, 3 a --slo check failed over the "
+"whole run.";
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
@@ -90,6 +101,7 @@ enum {
 	OPT_DEBUG_ROOT,
 	OPT_COMM,
 	OPT_NO_MULTI,
+	OPT_SLO,
 };
 
 static const struct argp_option options[] = {
@@ -123,6 +135,10 @@ static const struct argp_option options[] = {
 	  "(repeatable)", 3 },
 	{ "pid-label", OPT_PID_LABEL, NULL, 0, "label exported series with the process id too "
 	  "(one series per process: mind the cardinality)", 3 },
+	{ NULL, 0, NULL, 0, "Checks:", 5 },
+	{ "slo", OPT_SLO, "EXPR", 0, "[PROBE:]METRIC<VALUE or >VALUE, e.g. 'llama_decode:p99<50ms', "
+	  "'p99.9<200ms', 'errors<1%', 'rps>10'; exit status 3 when broken over the whole run "
+	  "(repeatable)", 5 },
 	{ NULL, 0, NULL, 0, "Measurement:", 4 },
 	{ "raw-durations", OPT_RAW, NULL, 0, "report durations as the probes see them, without subtracting "
 	  "the probe overhead measured at start", 4 },
@@ -313,6 +329,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PID_LABEL:
 		o->pid_label = true;
 		break;
+	case OPT_SLO:
+		o->slos = grow(o->slos, o->nslos, sizeof(*o->slos));
+		if (slo_parse(arg, &o->slos[o->nslos], err, sizeof(err)))
+			usage_fail("%s", err);
+		o->nslos++;
+		break;
 	case 'q':
 		o->quiet = true;
 		break;
@@ -383,5 +405,8 @@ void cli_free(struct options *o)
 	for (size_t i = 0; i < o->nlabels; i++)
 		prom_label_free(&o->labels[i]);
 	free(o->labels);
+	for (size_t i = 0; i < o->nslos; i++)
+		slo_free(&o->slos[i]);
+	free(o->slos);
 	memset(o, 0, sizeof(*o));
 }

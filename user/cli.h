@@ -8,8 +8,10 @@
 #include <sys/types.h>
 #include "probespec.h"
 #include "prom.h"
+#include "slo.h"
 
 #define EXIT_USAGE 2
+#define EXIT_CHECK 3   /* an SLO check failed over the whole run */
 
 struct options {
 	pid_t *pids;
@@ -39,6 +41,8 @@ struct options {
 	struct prom_label *labels;   /* --label KEY=VALUE */
 	size_t nlabels;
 	bool pid_label;           /* --pid-label */
+	struct slo *slos;         /* --slo */
+	size_t nslos;
 };
 
 /*

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json.h"
+#include "slo.h"
 #include "utf8.h"
 
 static const char *json_esc(unsigned char c, char buf[8])
@@ -116,6 +117,35 @@ static void put_process(FILE *f, const struct proc_info *p)
 	fputc('}', f);
 }
 
+/* The SLO checks judged on row i: what was measured against what limit. */
+static void put_slo(FILE *f, const struct report *r, size_t i)
+{
+	bool any = false;
+
+	for (size_t k = 0; k < r->nslo; k++) {
+		const struct slo_eval *e = &r->slo[k];
+		const struct slo *s;
+
+		if (e->row != i || !r->slos)
+			continue;
+		s = &r->slos->v[e->slo];
+		fputs(any ? ", " : ", \"slo\": [", f);
+		any = true;
+		fputs("{\"slo\": ", f);
+		json_put_str(f, s->text);
+		fprintf(f, ", \"metric\": \"%s\", \"value\": ", slo_metric_name(s->metric));
+		if (e->has_value)
+			put_secs(f, e->value);
+		else
+			fputs("null", f);
+		fputs(", \"limit\": ", f);
+		put_secs(f, s->limit);
+		fprintf(f, ", \"ok\": %s}", e->ok ? "true" : "false");
+	}
+	if (any)
+		fputc(']', f);
+}
+
 static void put_row(FILE *f, const struct report *r, const struct row *w)
 {
 	fprintf(f, "{\"ts\": %.3f, \"window_s\": ", r->ts);
@@ -151,6 +181,7 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 	}
 	if (w->from_kernel)
 		fputs(", \"source\": \"kernel\"", f);
+	put_slo(f, r, (size_t)(w - r->rows));
 	fputs("}\n", f);
 }
 

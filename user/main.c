@@ -23,6 +23,7 @@
 #include "procstat.h"
 #include "prom.h"
 #include "resolve.h"
+#include "slo.h"
 #include "symcmd.h"
 #include "targets.h"
 #include "textfile.h"
@@ -115,6 +116,30 @@ static int export_textfile(struct prom_exporter *px, struct textfile *tf,
 	return err;
 }
 
+/* A check naming a probe must name one inferlat traces (or may still, once
+ * a library it waits for is loaded). */
+static int check_slos(const struct options *o, const struct probe_set *ps)
+{
+	for (size_t i = 0; i < o->nslos; i++) {
+		bool any = ps->pending > 0;
+
+		for (size_t j = 0; j < ps->n && !any; j++)
+			any = slo_matches(&o->slos[i], &ps->v[j]);
+		if (!any) {
+			log_err("--slo '%s': no probe matches '%s' (the probes are given with -e)",
+				o->slos[i].text, o->slos[i].probe);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Judgements on a closed window or the whole run, before it is shown. */
+static int judge(struct slo_set *slos, struct report *rep)
+{
+	return slo_judge(slos, rep);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -135,6 +160,7 @@ int main(int argc, char **argv)
 	struct prom_exporter prom = { 0 };
 	struct prom_opts po = { 0 };
 	struct textfile tf = { 0 };
+	struct slo_set slos = { 0 };
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
 	int err, status = 0;
@@ -173,6 +199,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_probes(&ps);
+	if (check_slos(&opt, &ps)) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (slo_set_init(&slos, opt.slos, opt.nslos)) {
+		log_err("out of memory");
+		status = 1;
+		goto out;
+	}
 
 	if (opt.json_path && !(json = open_out(opt.json_path, "--json"))) {
 		status = EXIT_USAGE;
@@ -193,6 +228,7 @@ int main(int argc, char **argv)
 	po.nlabels = opt.nlabels;
 	po.pid_label = opt.pid_label;
 	po.version = INFERLAT_VERSION;
+	po.slos = &slos;
 
 	ao.follow_forks = opt.command || opt.nexes || opt.ncomms;
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
@@ -281,7 +317,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (now >= next_window) {
-			if ((err = agg_report(&agg, now, wall_now(), false, &rep))) {
+			if ((err = agg_report(&agg, now, wall_now(), false, &rep)) ||
+			    (err = judge(&slos, &rep))) {
 				log_err("aggregating window: %s", strerror(-err));
 				status = 1;
 				break;
@@ -313,7 +350,7 @@ int main(int argc, char **argv)
 			;
 		double now = mono_now();
 
-		if (!agg_report(&agg, now, wall_now(), false, &rep)) {
+		if (!agg_report(&agg, now, wall_now(), false, &rep) && !judge(&slos, &rep)) {
 			if (json)
 				json_write_report(json, &rep);
 			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
@@ -321,12 +358,19 @@ int main(int argc, char **argv)
 				status = 1;
 			}
 		}
-		if (!agg_report(&agg, now, wall_now(), true, &rep)) {
+		if (!agg_report(&agg, now, wall_now(), true, &rep) && !judge(&slos, &rep)) {
 			if (!opt.quiet)
 				view_show(&view, &rep);
 			if (json && (err = json_write_report(json, &rep))) {
 				log_err("writing %s: %s", opt.json_path, strerror(-err));
 				status = 1;
+			}
+			/* the CI gate: only a run that completed can pass or fail it */
+			if (!status && slo_any_failed(&slos)) {
+				for (size_t i = 0; i < slos.n; i++)
+					if (slos.run_failed[i])
+						log_note("SLO %s failed over the whole run", slos.v[i].text);
+				status = EXIT_CHECK;
 			}
 		}
 	}
@@ -339,6 +383,7 @@ out:
 	proctab_free(&procs);
 	kstats_free(&ks);
 	report_free(&rep);
+	slo_set_free(&slos);
 	session_stop(&sess);
 	if (tg.child) {
 		/* inferlat gave up before or while the command ran */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "procfs.h"
 #include "prom.h"
+#include "slo.h"
 #include "utf8.h"
 
 struct prom_series {          /* one exported label set of the call metrics */
@@ -37,7 +38,8 @@ struct prom_proc {            /* a live target process, as of the last update */
 };
 
 /* Labels inferlat sets itself; --label may not take them. */
-static const char *const own_labels[] = { "probe", "runtime", "comm", "pid", "le", "version" };
+static const char *const own_labels[] = { "probe", "runtime", "comm", "pid", "le", "version", "slo",
+					  "metric" };
 
 uint64_t prom_bound_ns(size_t i)
 {
@@ -623,6 +625,20 @@ int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t wr
 	       "Call events the ring buffer dropped; counts and histograms of single-process probes stay complete.");
 	put_sample(f, px, "inferlat_events_lost_total", NULL, NULL);
 	fprintf(f, "%" PRIu64 "\n", lost);
+	if (px->o.slos && px->o.slos->n) {
+		family(f, "inferlat_slo_violations_total", "counter",
+		       "Windows in which a probe broke the --slo check.");
+		for (size_t i = 0; i < px->o.slos->n; i++) {
+			struct lbl sl = { f, false };
+
+			fputs("inferlat_slo_violations_total", f);
+			lbl_add(&sl, "slo", px->o.slos->v[i].text);
+			for (size_t j = 0; j < px->o.nlabels; j++)
+				lbl_add(&sl, px->o.labels[j].key, px->o.labels[j].value);
+			lbl_end(&sl);
+			fprintf(f, " %" PRIu64 "\n", px->o.slos->violations[i]);
+		}
+	}
 	family(f, "inferlat_textfile_write_errors_total", "counter",
 	       "Writes of this file that failed (the previous file was kept).");
 	put_sample(f, px, "inferlat_textfile_write_errors_total", NULL, NULL);

@@ -40,8 +40,10 @@ struct prom_opts {
 	size_t nlabels;
 	bool pid_label;          /* --pid-label: one series per process */
 	const char *version;     /* inferlat_build_info{version=} */
+	const struct slo_set *slos;   /* --slo checks; NULL: none */
 };
 
+struct slo_set;
 struct prom_series;
 struct prom_seen;
 struct prom_proc;

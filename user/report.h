@@ -10,6 +10,8 @@
 #include "probes.h"
 #include "procstat.h"
 
+struct slo_set;
+
 struct latency {              /* seconds */
 	double mean, min, max, p50, p90, p99, p999;
 };
@@ -35,16 +37,28 @@ struct row {                  /* one probe in one process */
 	const struct proc_info *proc;  /* the process, NULL when unknown */
 };
 
+struct slo_eval {             /* one SLO check (--slo) judged on one row */
+	size_t row;               /* index in rows */
+	uint32_t slo;             /* index in the run's SLO list */
+	bool has_value;           /* false: no calls (a whole run without any fails) */
+	bool ok;
+	double value;             /* the metric's value in the row */
+};
+
 struct report {
 	double ts;                /* wall clock at the end (Unix seconds) */
 	double span_s;            /* the window's (or run's) length */
 	bool final;
 	struct row *rows;
 	size_t n, cap;
+	struct slo_eval *slo;     /* SLO checks of the rows (slo.c) */
+	size_t nslo, capslo;
+	const struct slo_set *slos;   /* what slo_eval.slo indexes; NULL without --slo */
 };
 
 void report_clear(struct report *r);
 void report_free(struct report *r);
 struct row *report_add(struct report *r);
+struct slo_eval *report_add_slo(struct report *r);
 
 #endif

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "slo.h"
 #include "view.h"
 
 const char *view_fmt_secs(double s, char *buf, size_t sz)
@@ -130,6 +131,48 @@ static void put_processes(struct view *v, const struct report *r)
 	}
 }
 
+static void fmt_slo_value(const struct slo *s, double v, char *buf, size_t sz)
+{
+	if (s->metric == SLO_ERRORS)
+		snprintf(buf, sz, "%.3g%%", v * 100);
+	else if (s->metric == SLO_RPS)
+		snprintf(buf, sz, "%.1f/s", v);
+	else
+		view_fmt_secs(v, buf, sz);
+}
+
+/* Broken SLO checks of the rows; over the whole run, every check's verdict. */
+static void put_slo(struct view *v, const struct report *r, const char *prefix)
+{
+	const struct slo_set *ss = r->slos;
+
+	if (!ss)
+		return;
+	for (size_t k = 0; k < r->nslo; k++) {
+		const struct slo_eval *e = &r->slo[k];
+		const struct slo *s = &ss->v[e->slo];
+		const struct row *w = &r->rows[e->row];
+		char val[32], lim[32];
+
+		if (e->ok)
+			continue;
+		fmt_slo_value(s, s->limit, lim, sizeof(lim));
+		if (e->has_value) {
+			fmt_slo_value(s, e->value, val, sizeof(val));
+			fprintf(v->out, "%sSLO %s broken: %s pid %d: %s %s (limit %s)\n", prefix, s->text,
+				w->probe->name, (int)w->pid, slo_metric_name(s->metric), val, lim);
+		} else {
+			fprintf(v->out, "%sSLO %s not shown: %s made no call\n", prefix, s->text,
+				w->probe->name);
+		}
+	}
+	if (!r->final)
+		return;
+	for (size_t i = 0; i < ss->n; i++)
+		fprintf(v->out, "SLO %s over the whole run: %s\n", ss->v[i].text,
+			ss->run_failed[i] ? "FAILED" : "met");
+}
+
 void view_show(struct view *v, const struct report *r)
 {
 	char when[32];
@@ -146,6 +189,9 @@ void view_show(struct view *v, const struct report *r)
 		put_header(v, NULL);
 		for (size_t i = 0; i < r->n; i++)
 			put_row(v, &r->rows[i]);
+		if (r->nslo || (r->final && r->slos && r->slos->n))
+			fputc('\n', v->out);
+		put_slo(v, r, "");
 		if (!r->final)
 			put_processes(v, r);
 	} else {
@@ -158,6 +204,8 @@ void view_show(struct view *v, const struct report *r)
 			fprintf(v->out, "%-8s ", when);
 			put_row(v, &r->rows[i]);
 		}
+		snprintf(when + strlen(when), sizeof(when) - strlen(when), " ");
+		put_slo(v, r, when);
 	}
 	fflush(v->out);
 }

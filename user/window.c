@@ -25,11 +25,13 @@ struct probe_agg {
 void report_clear(struct report *r)
 {
 	r->n = 0;
+	r->nslo = 0;
 }
 
 void report_free(struct report *r)
 {
 	free(r->rows);
+	free(r->slo);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -46,6 +48,21 @@ struct row *report_add(struct report *r)
 	}
 	memset(&r->rows[r->n], 0, sizeof(struct row));
 	return &r->rows[r->n++];
+}
+
+struct slo_eval *report_add_slo(struct report *r)
+{
+	if (r->nslo == r->capslo) {
+		size_t nc = r->capslo ? r->capslo * 2 : 8;
+		struct slo_eval *nv = realloc(r->slo, nc * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		r->slo = nv;
+		r->capslo = nc;
+	}
+	memset(&r->slo[r->nslo], 0, sizeof(struct slo_eval));
+	return &r->slo[r->nslo++];
 }
 
 int agg_grow(struct aggregator *a)
