@@ -81,6 +81,12 @@ static const char doc[] =
 "inferlat_slo_violations_total) and over the whole run: a check broken over the whole run, "
 "or on a probe that made no call, makes inferlat exit with status 3.\n"
 "\n"
+"Anomalies (always on): a window's p99, or error rate (probes with -E), is flagged when it "
+"exceeds m + max(3 x 1.4826 x MAD, floor) of the same probe and process over its last 20 "
+"windows (m the median, MAD the median absolute deviation; floor 50% of m for p99, 1 point "
+"for the error rate); from the 6th window with 10 or more calls on. Shown in the view, in JSON "
+"as \"anomaly\", counted in inferlat_anomalies_total.\n"
+"\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or input, 3 a --slo check failed over the "
 "whole run.";
 

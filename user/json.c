@@ -146,6 +146,31 @@ static void put_slo(FILE *f, const struct report *r, size_t i)
 		fputc(']', f);
 }
 
+static void put_flag(FILE *f, const char *name, const struct anomaly_flag *a, bool *any)
+{
+	if (!a->on)
+		return;
+	fprintf(f, "%s\"%s\": {\"value\": ", *any ? ", " : ", \"anomaly\": {", name);
+	*any = true;
+	put_secs(f, a->value);
+	fputs(", \"median\": ", f);
+	put_secs(f, a->median);
+	fputs(", \"threshold\": ", f);
+	put_secs(f, a->threshold);
+	fputc('}', f);
+}
+
+/* A window whose p99 or error rate departs from the series' recent history. */
+static void put_anomaly(FILE *f, const struct row *w)
+{
+	bool any = false;
+
+	put_flag(f, "p99", &w->anomaly.p99, &any);
+	put_flag(f, "error_rate", &w->anomaly.errors, &any);
+	if (any)
+		fputc('}', f);
+}
+
 static void put_row(FILE *f, const struct report *r, const struct row *w)
 {
 	fprintf(f, "{\"ts\": %.3f, \"window_s\": ", r->ts);
@@ -182,6 +207,7 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 	if (w->from_kernel)
 		fputs(", \"source\": \"kernel\"", f);
 	put_slo(f, r, (size_t)(w - r->rows));
+	put_anomaly(f, w);
 	fputs("}\n", f);
 }
 

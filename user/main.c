@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "anomaly.h"
 #include "attach.h"
 #include "calibrate.h"
 #include "cli.h"
@@ -135,9 +136,11 @@ static int check_slos(const struct options *o, const struct probe_set *ps)
 }
 
 /* Judgements on a closed window or the whole run, before it is shown. */
-static int judge(struct slo_set *slos, struct report *rep)
+static int judge(struct slo_set *slos, struct anomaly_detector *ad, struct report *rep)
 {
-	return slo_judge(slos, rep);
+	int err = slo_judge(slos, rep);
+
+	return err ? err : anomaly_judge(ad, rep);
 }
 
 int main(int argc, char **argv)
@@ -161,6 +164,7 @@ int main(int argc, char **argv)
 	struct prom_opts po = { 0 };
 	struct textfile tf = { 0 };
 	struct slo_set slos = { 0 };
+	struct anomaly_detector anomalies;
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
 	int err, status = 0;
@@ -170,6 +174,7 @@ int main(int argc, char **argv)
 	unsetenv("DEBUGINFOD_URLS");
 	if (argc > 1 && !strcmp(argv[1], "symbols"))
 		return symbols_main(argc - 1, argv + 1);
+	anomaly_init(&anomalies);
 	cli_parse(argc, argv, &opt);
 	log_verbose = opt.verbose;
 	log_install_libbpf();
@@ -229,6 +234,7 @@ int main(int argc, char **argv)
 	po.pid_label = opt.pid_label;
 	po.version = INFERLAT_VERSION;
 	po.slos = &slos;
+	po.anomalies = &anomalies;
 
 	ao.follow_forks = opt.command || opt.nexes || opt.ncomms;
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
@@ -318,7 +324,7 @@ int main(int argc, char **argv)
 		}
 		if (now >= next_window) {
 			if ((err = agg_report(&agg, now, wall_now(), false, &rep)) ||
-			    (err = judge(&slos, &rep))) {
+			    (err = judge(&slos, &anomalies, &rep))) {
 				log_err("aggregating window: %s", strerror(-err));
 				status = 1;
 				break;
@@ -350,7 +356,7 @@ int main(int argc, char **argv)
 			;
 		double now = mono_now();
 
-		if (!agg_report(&agg, now, wall_now(), false, &rep) && !judge(&slos, &rep)) {
+		if (!agg_report(&agg, now, wall_now(), false, &rep) && !judge(&slos, &anomalies, &rep)) {
 			if (json)
 				json_write_report(json, &rep);
 			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
@@ -358,7 +364,7 @@ int main(int argc, char **argv)
 				status = 1;
 			}
 		}
-		if (!agg_report(&agg, now, wall_now(), true, &rep) && !judge(&slos, &rep)) {
+		if (!agg_report(&agg, now, wall_now(), true, &rep) && !judge(&slos, &anomalies, &rep)) {
 			if (!opt.quiet)
 				view_show(&view, &rep);
 			if (json && (err = json_write_report(json, &rep))) {
@@ -384,6 +390,7 @@ out:
 	kstats_free(&ks);
 	report_free(&rep);
 	slo_set_free(&slos);
+	anomaly_free(&anomalies);
 	session_stop(&sess);
 	if (tg.child) {
 		/* inferlat gave up before or while the command ran */

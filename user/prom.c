@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "procfs.h"
+#include "anomaly.h"
 #include "prom.h"
 #include "slo.h"
 #include "utf8.h"
@@ -602,6 +603,32 @@ static void put_probe_metrics(FILE *f, const struct prom_exporter *px)
 		 "Estimated time traced threads spent in inferlat's probes: hits times the per-hit cost.", true);
 }
 
+/* Windows flagged per probe: p99 for every probe, the error rate for those
+ * with -E. */
+static void put_anomalies(FILE *f, const struct prom_exporter *px, const struct anomaly_detector *d)
+{
+	family(f, "inferlat_anomalies_total", "counter",
+	       "Windows whose p99 or error rate departed from the probe's recent history "
+	       "(median + max(3 x 1.4826 x MAD, floor) over the last 20 windows).");
+	for (size_t i = 0; i < px->ps->n; i++) {
+		const struct probe *p = &px->ps->v[i];
+
+		for (int m = 0; m < 2; m++) {
+			struct lbl l = { f, false };
+			uint64_t v;
+
+			if (m == 1 && p->err_kind == INFERLAT_ERR_NONE)
+				continue;
+			v = i < d->nprobes ? (m ? d->err_count[i] : d->p99_count[i]) : 0;
+			fputs("inferlat_anomalies_total", f);
+			put_labels(&l, px, p, NULL);
+			lbl_add(&l, "metric", m ? "error_rate" : "p99");
+			lbl_end(&l);
+			fprintf(f, " %" PRIu64 "\n", v);
+		}
+	}
+}
+
 int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t write_errors)
 {
 	struct lbl l = { f, false };
@@ -625,6 +652,8 @@ int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t wr
 	       "Call events the ring buffer dropped; counts and histograms of single-process probes stay complete.");
 	put_sample(f, px, "inferlat_events_lost_total", NULL, NULL);
 	fprintf(f, "%" PRIu64 "\n", lost);
+	if (px->o.anomalies)
+		put_anomalies(f, px, px->o.anomalies);
 	if (px->o.slos && px->o.slos->n) {
 		family(f, "inferlat_slo_violations_total", "counter",
 		       "Windows in which a probe broke the --slo check.");

@@ -21,6 +21,15 @@ struct res_sum {               /* summed over the calls */
 	uint64_t minflt, majflt, nvcsw, nivcsw;
 };
 
+struct anomaly_flag {         /* one metric of a window against its recent history */
+	bool on;                  /* departs: value > threshold */
+	double value, median, threshold;
+};
+
+struct anomaly_mark {         /* anomaly.c */
+	struct anomaly_flag p99, errors;
+};
+
 struct row {                  /* one probe in one process */
 	const struct probe *probe;
 	pid_t pid;                /* 0: no call seen yet, process unknown */
@@ -35,6 +44,7 @@ struct row {                  /* one probe in one process */
 	struct res_sum res;       /* where the calls' time went */
 	uint64_t unsplit;         /* calls whose on/off-CPU split is unknown (not in res) */
 	const struct proc_info *proc;  /* the process, NULL when unknown */
+	struct anomaly_mark anomaly;   /* windows only */
 };
 
 struct slo_eval {             /* one SLO check (--slo) judged on one row */

@@ -173,6 +173,27 @@ static void put_slo(struct view *v, const struct report *r, const char *prefix)
 			ss->run_failed[i] ? "FAILED" : "met");
 }
 
+/* Windows whose p99 or error rate departs from their recent history. */
+static void put_anomalies(struct view *v, const struct report *r, const char *prefix)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		char val[16], med[16], thr[16];
+
+		if (w->anomaly.p99.on)
+			fprintf(v->out, "%sANOMALY %s pid %d: p99 %s, recent median %s (threshold %s)\n",
+				prefix, w->probe->name, (int)w->pid,
+				view_fmt_secs(w->anomaly.p99.value, val, sizeof(val)),
+				view_fmt_secs(w->anomaly.p99.median, med, sizeof(med)),
+				view_fmt_secs(w->anomaly.p99.threshold, thr, sizeof(thr)));
+		if (w->anomaly.errors.on)
+			fprintf(v->out, "%sANOMALY %s pid %d: errors %.3g%%, recent median %.3g%% "
+				"(threshold %.3g%%)\n", prefix, w->probe->name, (int)w->pid,
+				100 * w->anomaly.errors.value, 100 * w->anomaly.errors.median,
+				100 * w->anomaly.errors.threshold);
+	}
+}
+
 void view_show(struct view *v, const struct report *r)
 {
 	char when[32];
@@ -192,6 +213,7 @@ void view_show(struct view *v, const struct report *r)
 		if (r->nslo || (r->final && r->slos && r->slos->n))
 			fputc('\n', v->out);
 		put_slo(v, r, "");
+		put_anomalies(v, r, "");
 		if (!r->final)
 			put_processes(v, r);
 	} else {
@@ -206,6 +228,7 @@ void view_show(struct view *v, const struct report *r)
 		}
 		snprintf(when + strlen(when), sizeof(when) - strlen(when), " ");
 		put_slo(v, r, when);
+		put_anomalies(v, r, when);
 	}
 	fflush(v->out);
 }

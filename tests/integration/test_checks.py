@@ -3,6 +3,7 @@
 anomalies, baselines, slow-call exemplars; every figure against the fixture's
 own clocks and counts."""
 import os
+import time
 
 import promstack
 from harness import Fixture, Inferlat, check, exact_quantile, run, INFERLAT
@@ -97,3 +98,59 @@ def test_slo_broken_exits_3_met_exits_0(wd):
     check(all(e["ok"] for e in got.values()) and len(got) == 3, "final: %s" % got)
     return "broken: exit 3, p99 judged %.3fms vs fixture %.3fms, errors %d/%d, %d windows counted; met: exit 0" % (
         p99 * 1e3, exact * 1e3, fails, len(recs), broken)
+
+
+def test_anomaly_flags_the_slow_windows_only(wd):
+    # two threads of 20 ms calls, 40/s each, for 13 s; from 7 s to 10 s after
+    # go they take 5x. This VM's vCPUs stall for tens of ms at times (steal):
+    # a window where the fixture's own clocks saw such a stall has a real,
+    # smaller departure of its own and may be flagged or not; a quiet window
+    # (every call the fixture made in it within 1.4x its median) must not be,
+    # and every window inside the slow phase must be.
+    out = wd.file("textfile")
+    os.mkdir(out)
+    offset = time.time() - time.monotonic()   # CLOCK_REALTIME - CLOCK_MONOTONIC
+    fx, il, rc = traced_rc(wd, ["-t", 2, "-n", 520, "-r", 40, "-s", "fixed:20000", "-X", "5,7,3"],
+                           ["-i", "1", "--textfile-dir", out])
+    check(rc == 0, "exit %d: %s" % (rc, il.stderr()))
+    recs = fx.records()
+    fast = sorted(r["dur_ns"] for r in recs)[len(recs) // 2] / 1e9
+    slow = [r for r in recs if r["dur_ns"] / 1e9 > 4 * fast]
+    check(40 <= len(slow) <= 64, "%d slow calls in the fixture's log" % len(slow))
+    lo = min(r["start_ns"] for r in slow) / 1e9 + offset
+    hi = max(r["end_ns"] for r in slow) / 1e9 + offset
+    ends = [(r["end_ns"] / 1e9 + offset, r["dur_ns"] / 1e9) for r in recs]
+    inside = clean = quiet_flagged = noisy = noisy_flagged = inside_flagged = flagged = 0
+    for rec in il.records():
+        if rec["final"] or rec["calls"] == 0:
+            continue
+        start, end = rec["ts"] - rec["window_s"], rec["ts"]
+        a = rec.get("anomaly", {}).get("p99")
+        flagged += a is not None
+        if a is not None:
+            check(a["value"] == rec["latency_s"]["p99"] and a["value"] > a["threshold"] > a["median"],
+                  "anomaly figures: %s" % rec)
+            # the history it departs from is the fixture's ordinary calls
+            check(fast * 0.98 <= a["median"] <= 2 * fast,
+                  "median p99 %.6f, fixture's median call %.6f" % (a["median"], fast))
+        if start >= lo and end <= hi:
+            inside += 1
+            inside_flagged += a is not None
+        elif end + 0.3 < lo or start - 0.3 > hi:
+            # events are read up to ~0.1 s after the call ended
+            longest = max([d for t, d in ends if start - 0.3 <= t <= end] or [0])
+            if longest <= 1.4 * fast:
+                clean += 1
+                quiet_flagged += a is not None
+            else:
+                noisy += 1
+                noisy_flagged += a is not None
+    check(inside >= 2, "only %d windows inside the slow phase" % inside)
+    check(inside_flagged == inside, "%d of %d slow windows flagged" % (inside_flagged, inside))
+    check(clean >= 1 and quiet_flagged == 0, "%d of %d quiet windows flagged" % (quiet_flagged, clean))
+    samples = textfile_samples(out)
+    counted = [v for n, l, v in samples if n == "inferlat_anomalies_total" and l.get("metric") == "p99"]
+    check(counted == [flagged], "inferlat_anomalies_total %s, JSON windows flagged %d" % (counted, flagged))
+    return ("slow-phase windows flagged %d/%d; quiet windows flagged %d/%d; windows with a stall "
+            "the fixture saw (>1.4x median) flagged %d/%d") % (
+        inside_flagged, inside, quiet_flagged, clean, noisy_flagged, noisy)
