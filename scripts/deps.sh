@@ -11,6 +11,7 @@ PKGS=(
 	make gcc g++ clang llvm pkg-config zlib1g-dev libzstd-dev
 	libiberty-dev                    # C++ demangling without return types (DMGL_RET_DROP)
 	binutils xz-utils                # test fixtures: strip, objcopy, MiniDebugInfo
+	libjson-c-dev                    # reading and writing baselines (--baseline)
 	libcmocka-dev                    # unit tests
 	python3                          # integration test driver (Debian's /usr/bin/python3)
 	python3-yaml systemd             # export tests: the DaemonSet example, systemd-analyze verify

@@ -38,6 +38,9 @@ static const char doc[] =
 "      what can be probed in PID 4242, and where (inferlat symbols --help)\n"
 "  inferlat -d 60 -e libllama.so:llama_decode --slo 'p99<50ms' --slo 'errors<1%' -- ./load-test\n"
 "      a CI gate: exit status 3 when the run's p99 or error rate broke its SLO\n"
+"  inferlat -d 60 -e libllama.so:llama_decode --save-baseline v1.json -- ./load-test\n"
+"  inferlat -d 60 -e libllama.so:llama_decode --baseline v1.json -- ./load-test\n"
+"      a run saved, then a later one compared with it: exit status 3 on a regression\n"
 "\v"
 "A probe SPEC is [LIB:]SYMBOL[+OFF] or LIB:0xOFFSET. LIB is a path or a library name as "
 "the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so; a glob may "
@@ -87,8 +90,14 @@ static const char doc[] =
 "for the error rate); from the 6th window with 10 or more calls on. Shown in the view, in JSON "
 "as \"anomaly\", counted in inferlat_anomalies_total.\n"
 "\n"
+"Baselines (--baseline FILE, a file --save-baseline wrote): per probe, the p50/p90/p99 "
+"changes with intervals from order statistics, the mean's with Welch's, and a Mann-Whitney U "
+"test on the two histograms with the effect size A (the probability that a call of this run "
+"is slower than a baseline call). Regressed: p < 0.01, A > 0.5 and the median more than "
+"--regression-threshold slower.\n"
+"\n"
 "Exit status: 0 done, 1 runtime failure, 2 bad usage or input, 3 a --slo check failed over the "
-"whole run.";
+"whole run or a probe regressed against --baseline.";
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
@@ -108,6 +117,9 @@ enum {
 	OPT_COMM,
 	OPT_NO_MULTI,
 	OPT_SLO,
+	OPT_SAVE_BASELINE,
+	OPT_BASELINE,
+	OPT_REGRESSION,
 };
 
 static const struct argp_option options[] = {
@@ -145,6 +157,13 @@ static const struct argp_option options[] = {
 	{ "slo", OPT_SLO, "EXPR", 0, "[PROBE:]METRIC<VALUE or >VALUE, e.g. 'llama_decode:p99<50ms', "
 	  "'p99.9<200ms', 'errors<1%', 'rps>10'; exit status 3 when broken over the whole run "
 	  "(repeatable)", 5 },
+	{ "save-baseline", OPT_SAVE_BASELINE, "FILE", 0, "at the end, store the run's distribution per probe "
+	  "(JSON: histogram buckets, counts, errors, CPU split) for --baseline", 5 },
+	{ "baseline", OPT_BASELINE, "FILE", 0, "at the end, compare the run with a saved one per probe: "
+	  "p50/p90/p99 and mean changes with 95% intervals, Mann-Whitney U; exit status 3 on a "
+	  "regression", 5 },
+	{ "regression-threshold", OPT_REGRESSION, "PCT", 0, "how much slower the median must be, "
+	  "significantly, to be a regression (default 5%)", 5 },
 	{ NULL, 0, NULL, 0, "Measurement:", 4 },
 	{ "raw-durations", OPT_RAW, NULL, 0, "report durations as the probes see them, without subtracting "
 	  "the probe overhead measured at start", 4 },
@@ -335,6 +354,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PID_LABEL:
 		o->pid_label = true;
 		break;
+	case OPT_SAVE_BASELINE:
+		o->save_baseline = arg;
+		break;
+	case OPT_BASELINE:
+		o->baseline = arg;
+		break;
+	case OPT_REGRESSION:
+		errno = 0;
+		o->regression_threshold = strtod(arg, &end);
+		if (errno || end == arg || (*end && strcmp(end, "%")) || !isfinite(o->regression_threshold) ||
+		    o->regression_threshold < 0 || o->regression_threshold > 1000)
+			usage_fail("--regression-threshold %s: expected a percentage from 0 to 1000, e.g. 5 or 5%%",
+				   arg);
+		o->regression_threshold /= 100;
+		o->regression_given = true;
+		break;
 	case OPT_SLO:
 		o->slos = grow(o->slos, o->nslos, sizeof(*o->slos));
 		if (slo_parse(arg, &o->slos[o->nslos], err, sizeof(err)))
@@ -360,6 +395,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
 		if (!o->nspecs)
 			usage_fail("no probe: give -e [LIB:]SYMBOL");
+		if (o->regression_given && !o->baseline)
+			usage_fail("--regression-threshold applies to --baseline FILE");
 		if (!o->textfile_dir && (o->textfile_name || o->nlabels || o->pid_label))
 			usage_fail("--textfile-name, --label and --pid-label shape the Prometheus textfile: "
 				   "give --textfile-dir DIR too");
@@ -380,6 +417,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 	o->interval_s = 1;
 	o->max_probes = 1000;
 	o->default_ret_bits = 32;
+	o->regression_threshold = 0.05;
 	/* argp cannot tell the COMMAND after -- from stray words before it */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {

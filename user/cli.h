@@ -11,7 +11,7 @@
 #include "slo.h"
 
 #define EXIT_USAGE 2
-#define EXIT_CHECK 3   /* an SLO check failed over the whole run */
+#define EXIT_CHECK 3   /* an SLO check failed, or a regression against --baseline */
 
 struct options {
 	pid_t *pids;
@@ -43,6 +43,10 @@ struct options {
 	bool pid_label;           /* --pid-label */
 	struct slo *slos;         /* --slo */
 	size_t nslos;
+	char *save_baseline;      /* --save-baseline FILE */
+	char *baseline;           /* --baseline FILE */
+	double regression_threshold;   /* --regression-threshold, a share (default 0.05) */
+	bool regression_given;
 };
 
 /*

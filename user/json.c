@@ -233,3 +233,59 @@ int json_write_call(FILE *f, const struct probe *p, const struct call_event *e)
 		(unsigned long long)e->res.runq_ns, e->res.minflt, e->res.majflt, e->res.nvcsw, e->res.nivcsw);
 	return ferror(f) ? -EIO : 0;
 }
+
+static void put_change(FILE *f, const char *name, const struct change *c, bool quantile)
+{
+	fprintf(f, ", \"%s\": {\"baseline\": ", name);
+	put_secs(f, c->base);
+	fputs(", \"current\": ", f);
+	put_secs(f, c->cur);
+	if (quantile) {
+		fputs(", \"baseline_ci\": [", f);
+		put_secs(f, c->base_lo);
+		fputs(", ", f);
+		put_secs(f, c->base_hi);
+		fputs("], \"current_ci\": [", f);
+		put_secs(f, c->cur_lo);
+		fputs(", ", f);
+		put_secs(f, c->cur_hi);
+		fputc(']', f);
+	}
+	fputs(", \"change\": ", f);
+	put_secs(f, c->change);
+	fputs(", \"change_ci\": [", f);
+	put_secs(f, c->change_lo);
+	fputs(", ", f);
+	put_secs(f, c->change_hi);
+	fputs("]}", f);
+}
+
+int json_write_comparisons(FILE *f, const char *baseline_path, const struct probe_comparison *v,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct comparison *c = &v[i].c;
+
+		fputs("{\"type\": \"baseline\", \"baseline\": ", f);
+		json_put_str(f, baseline_path);
+		fputs(", \"probe\": ", f);
+		json_put_str(f, v[i].probe);
+		fprintf(f, ", \"verdict\": \"%s\", \"calls\": %llu, \"baseline_calls\": %llu",
+			c->n_base && c->n_cur ? compare_verdict_name(c->verdict) : "no_calls",
+			(unsigned long long)c->n_cur, (unsigned long long)c->n_base);
+		if (c->n_base && c->n_cur) {
+			put_change(f, "p50", &c->p50, true);
+			put_change(f, "p90", &c->p90, true);
+			put_change(f, "p99", &c->p99, true);
+			put_change(f, "mean", &c->mean, false);
+			fprintf(f, ", \"mann_whitney\": {\"u\": %.1f, \"z\": %.4f, \"p\": %.4g}",
+				c->u, c->z, c->p);
+			fprintf(f, ", \"effect\": {\"a12\": %.4f, \"rank_biserial\": %.4f}", c->a12,
+				c->rank_biserial);
+		}
+		fputs("}\n", f);
+	}
+	if (fflush(f) || ferror(f))
+		return -errno ? -errno : -EIO;
+	return 0;
+}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "anomaly.h"
 #include "attach.h"
+#include "baseline.h"
 #include "calibrate.h"
 #include "cli.h"
 #include "events.h"
@@ -135,6 +136,61 @@ static int check_slos(const struct options *o, const struct probe_set *ps)
 	return 0;
 }
 
+/* The whole run into --save-baseline, and against --baseline: 0, 1 (a
+ * failure, explained) or EXIT_CHECK (a regression). */
+static int end_baseline(const struct options *o, const struct aggregator *agg, double span_s,
+			const struct baseline *base, struct view *view, FILE *json)
+{
+	struct probe_comparison *pc = NULL;
+	struct baseline cur;
+	size_t n = 0;
+	int err, ret = 0;
+
+	if (!o->save_baseline && !o->baseline)
+		return 0;
+	if ((err = baseline_collect(agg, span_s, &cur))) {
+		log_err("collecting the baseline: %s", strerror(-err));
+		return 1;
+	}
+	if (o->save_baseline &&
+	    (err = baseline_save(&cur, o->save_baseline, INFERLAT_VERSION, wall_now()))) {
+		log_err("--save-baseline %s: %s", o->save_baseline, strerror(-err));
+		ret = 1;
+	}
+	if (o->baseline) {
+		if ((err = baseline_compare(base, &cur, o->regression_threshold, &pc, &n))) {
+			log_err("comparing with the baseline: %s", strerror(-err));
+			ret = 1;
+			goto out;
+		}
+		for (size_t i = 0; i < base->n; i++)
+			if (!baseline_find(&cur, base->v[i].name))
+				log_note("baseline probe %s is not traced in this run", base->v[i].name);
+		if (!o->quiet)
+			view_show_comparisons(view, o->baseline, pc, n);
+		if (json && (err = json_write_comparisons(json, o->baseline, pc, n))) {
+			log_err("writing %s: %s", o->json_path, strerror(-err));
+			ret = 1;
+		}
+		for (size_t i = 0; i < n; i++) {
+			const struct comparison *c = &pc[i].c;
+
+			if (c->n_base && c->n_cur && c->verdict == VERDICT_REGRESSED) {
+				log_note("%s regressed against %s: p50 %+.1f%% [%+.1f, %+.1f], mean %+.1f%%, "
+					 "Mann-Whitney p %.2g, A %.3f", pc[i].probe, o->baseline,
+					 100 * c->p50.change, 100 * c->p50.change_lo, 100 * c->p50.change_hi,
+					 100 * c->mean.change, c->p, c->a12);
+				if (!ret)
+					ret = EXIT_CHECK;
+			}
+		}
+	}
+out:
+	free(pc);
+	baseline_free(&cur);
+	return ret;
+}
+
 /* Judgements on a closed window or the whole run, before it is shown. */
 static int judge(struct slo_set *slos, struct anomaly_detector *ad, struct report *rep)
 {
@@ -165,6 +221,7 @@ int main(int argc, char **argv)
 	struct textfile tf = { 0 };
 	struct slo_set slos = { 0 };
 	struct anomaly_detector anomalies;
+	struct baseline base = { 0 };
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
 	int err, status = 0;
@@ -179,6 +236,16 @@ int main(int argc, char **argv)
 	log_verbose = opt.verbose;
 	log_install_libbpf();
 
+	if (opt.baseline) {
+		char why[512];
+
+		/* a bad baseline is known before anything is traced */
+		if (baseline_load(opt.baseline, &base, why, sizeof(why))) {
+			log_err("%s", why);
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
 	if (privs_check()) {
 		status = EXIT_USAGE;
 		goto out;
@@ -371,8 +438,11 @@ int main(int argc, char **argv)
 				log_err("writing %s: %s", opt.json_path, strerror(-err));
 				status = 1;
 			}
+			err = end_baseline(&opt, &agg, rep.span_s, &base, &view, json);
+			if (err && (!status || err == 1))
+				status = err;
 			/* the CI gate: only a run that completed can pass or fail it */
-			if (!status && slo_any_failed(&slos)) {
+			if ((!status || status == EXIT_CHECK) && slo_any_failed(&slos)) {
 				for (size_t i = 0; i < slos.n; i++)
 					if (slos.run_failed[i])
 						log_note("SLO %s failed over the whole run", slos.v[i].text);
@@ -391,6 +461,7 @@ out:
 	report_free(&rep);
 	slo_set_free(&slos);
 	anomaly_free(&anomalies);
+	baseline_free(&base);
 	session_stop(&sess);
 	if (tg.child) {
 		/* inferlat gave up before or while the command ran */

@@ -232,3 +232,34 @@ void view_show(struct view *v, const struct report *r)
 	}
 	fflush(v->out);
 }
+
+void view_show_comparisons(struct view *v, const char *baseline_path,
+			   const struct probe_comparison *pc, size_t n)
+{
+	char clipped[64];
+
+	fprintf(v->out, "\nagainst baseline %s\n%-32s %-10s %8s %8s %24s %24s %24s %9s %6s\n",
+		baseline_path, "PROBE", "VERDICT", "CALLS", "BASE", "P50 CHANGE [95% CI]",
+		"P99 CHANGE [95% CI]", "MEAN CHANGE [95% CI]", "P", "A");
+	for (size_t i = 0; i < n; i++) {
+		const struct comparison *c = &pc[i].c;
+		char p50[32], p99[32], mean[32];
+
+		if (!c->n_base || !c->n_cur) {
+			fprintf(v->out, "%-32s %-10s %8llu %8llu\n", clip(pc[i].probe, 32, clipped, sizeof(clipped)),
+				"no calls", (unsigned long long)c->n_cur, (unsigned long long)c->n_base);
+			continue;
+		}
+		snprintf(p50, sizeof(p50), "%+.1f%% [%+.1f, %+.1f]", 100 * c->p50.change,
+			 100 * c->p50.change_lo, 100 * c->p50.change_hi);
+		snprintf(p99, sizeof(p99), "%+.1f%% [%+.1f, %+.1f]", 100 * c->p99.change,
+			 100 * c->p99.change_lo, 100 * c->p99.change_hi);
+		snprintf(mean, sizeof(mean), "%+.1f%% [%+.1f, %+.1f]", 100 * c->mean.change,
+			 100 * c->mean.change_lo, 100 * c->mean.change_hi);
+		fprintf(v->out, "%-32s %-10s %8llu %8llu %24s %24s %24s %9.2g %6.3f\n",
+			clip(pc[i].probe, 32, clipped, sizeof(clipped)), compare_verdict_name(c->verdict),
+			(unsigned long long)c->n_cur, (unsigned long long)c->n_base, p50, p99, mean, c->p,
+			c->a12);
+	}
+	fflush(v->out);
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "report.h"
+#include "compare.h"
 
 struct view {
 	FILE *out;
@@ -17,6 +18,9 @@ struct view {
 
 void view_init(struct view *v, FILE *out, size_t nprobes, size_t ntargets);
 void view_show(struct view *v, const struct report *r);
+/* The run against a baseline, one line per probe. */
+void view_show_comparisons(struct view *v, const char *baseline_path,
+			   const struct probe_comparison *c, size_t n);
 /* "812ns", "12.3us", "4.56ms", "1.23s" into buf */
 const char *view_fmt_secs(double s, char *buf, size_t sz);
 

@@ -417,6 +417,7 @@ int agg_foreach_run(const struct aggregator *a,
 				.probe_id = id, .pid = s->pid,
 				.comm = s->proc->has_comm ? s->proc->comm : NULL,
 				.run = &s->run, .errors = s->run_errors, .res = &s->run_res, .proc = s->proc,
+				.unsplit = s->run_unsplit,
 			};
 			int err = fn(ctx, &v);
 

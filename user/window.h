@@ -48,6 +48,7 @@ struct agg_run_view {
 	const struct hist *run;
 	uint64_t errors;
 	const struct res_sum *res;  /* where the calls' time went, whole run */
+	uint64_t unsplit;           /* calls without the split, not in res */
 	const struct proc_info *proc;
 };
 

@@ -2,6 +2,7 @@
 """Thresholds and anomalies: --slo checks (exit 3 as a CI gate), online
 anomalies, baselines, slow-call exemplars; every figure against the fixture's
 own clocks and counts."""
+import json
 import os
 import time
 
@@ -154,3 +155,75 @@ def test_anomaly_flags_the_slow_windows_only(wd):
     return ("slow-phase windows flagged %d/%d; quiet windows flagged %d/%d; windows with a stall "
             "the fixture saw (>1.4x median) flagged %d/%d") % (
         inside_flagged, inside, quiet_flagged, clean, noisy_flagged, noisy)
+
+
+def baseline_run(wd, i, fargs, extra):
+    fx, il, rc = traced_rc(wd, ["-n", 200, "-s", "fixed:5000"] + fargs, extra, name="b%d" % i)
+    durs = sorted(r["dur_ns"] / 1e9 for r in fx.records())
+    check(len(durs) == 200, "fixture made %d calls" % len(durs))
+    cmp_ = [r for r in il.records() if r.get("type") == "baseline"]
+    return durs, cmp_, rc, il
+
+
+def test_baseline_same_not_flagged_slower_flagged(wd):
+    # 21 runs of the same fixture, each saving its baseline and compared with
+    # the one before (20 same-vs-same pairs); and 20 runs of the fixture made
+    # 10% slower (it spins on its own clock for a tenth of each call's time),
+    # each against the baseline of a normal run
+    same, slow = [], []
+    prev = None
+    for i in range(21):
+        path = wd.file("base%d.json" % i)
+        extra = ["--save-baseline", path] + (["--baseline", prev[0]] if prev else [])
+        durs, cmp_, rc, il = baseline_run(wd, i, [], extra)
+        with open(path) as f:
+            saved = json.load(f)
+        p = saved["probes"][0]
+        check(saved["format"] == "inferlat-baseline" and p["calls"] == 200 and
+              sum(b[2] for b in p["buckets"]) == 200, "saved baseline: %s" % p)
+        if prev:
+            check(len(cmp_) == 1, "comparison records: %s" % cmp_)
+            c = cmp_[0]
+            same.append((c, rc, prev[1], durs))
+        if i < 20:
+            sdurs, scmp, src, sil = baseline_run(wd, 100 + i, ["-K", 10], ["--baseline", path])
+            check(len(scmp) == 1, "comparison records: %s" % scmp)
+            slow.append((scmp[0], src, durs, sdurs))
+        prev = (path, durs)
+    false_pos = [c for c, rc, _, _ in same if c["verdict"] != "unchanged"]
+    for c, rc, _, _ in same:
+        check(rc == (3 if c["verdict"] == "regressed" else 0), "exit %d with verdict %s" % (rc, c["verdict"]))
+    missed = [c for c, rc, _, _ in slow if c["verdict"] != "regressed"]
+    for c, rc, _, _ in slow:
+        check(rc == (3 if c["verdict"] == "regressed" else 0), "exit %d with verdict %s" % (rc, c["verdict"]))
+    # the figures are the fixture's: medians within their bucket (0.8%), the
+    # change within 1.5 points of the change the fixture's own clocks saw
+    worst = 0
+    for c, _, bd, cd in same + slow:
+        eb, ec = exact_quantile(bd, 0.5), exact_quantile(cd, 0.5)
+        check(abs(c["p50"]["baseline"] - eb) / eb <= 0.008 and abs(c["p50"]["current"] - ec) / ec <= 0.008,
+              "p50 %s vs fixture %.6f -> %.6f" % (c["p50"], eb, ec))
+        worst = max(worst, abs(c["p50"]["change"] - (ec / eb - 1)))
+        check(c["calls"] == 200 and c["baseline_calls"] == 200, "calls: %s" % c)
+    check(worst <= 0.015, "p50 change off the fixture's by %.2f points" % (worst * 100))
+    fixture_slow = sorted(exact_quantile(cd, 0.5) / exact_quantile(bd, 0.5) - 1 for _, _, bd, cd in slow)
+    check(len(false_pos) <= 1, "same-vs-same flagged %d of 20: %s" % (len(false_pos), false_pos))
+    check(not missed, "10%% slower not flagged %d of 20: %s" % (len(missed), missed))
+    changes = sorted(c["p50"]["change"] for c, _, _, _ in same)
+    return ("same vs same: flagged %d/20 (false-positive rate %.0f%%), p50 change %+.1f%%..%+.1f%%; "
+            "10%% slower (fixture's own p50 %+.1f%%..%+.1f%%): regressed %d/20, exit 3 each; "
+            "p50 change within %.2f points of the fixture's") % (
+        len(false_pos), 100 * len(false_pos) / 20, 100 * changes[0], 100 * changes[-1],
+        100 * fixture_slow[0], 100 * fixture_slow[-1], 20 - len(missed), 100 * worst)
+
+
+def test_bad_baseline_exits_2(wd):
+    bad = wd.file("bad.json")
+    with open(bad, "w") as f:
+        f.write('{"format": "inferlat-baseline", "version": 1, "probes": [{"probe": "p"}]}')
+    one_line_exit2(["-p", "1", "-e", PROBE, "--baseline", bad], ["--baseline " + bad, "are required"])
+    one_line_exit2(["-p", "1", "-e", PROBE, "--baseline", wd.file("none.json")],
+                   ["none.json", "--save-baseline"])
+    one_line_exit2(["-p", "1", "-e", PROBE, "--regression-threshold", "5"], ["applies to --baseline"])
+    one_line_exit2(["-p", "1", "-e", PROBE, "--baseline", bad, "--regression-threshold", "x"],
+                   ["--regression-threshold x"])
