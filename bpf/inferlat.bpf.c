@@ -127,6 +127,11 @@ struct {
 	__uint(max_entries, INFERLAT_CTL_RINGBUF_BYTES);
 } ctl SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, INFERLAT_EXEMPLAR_RINGBUF_BYTES);
+} exemplars SEC(".maps");
+
 /* Rare and urgent (a library to probe before its first call): wake the
  * loader at once. A full buffer drops the message; the next one (each
  * dlopen sends two) brings the rescan. */
@@ -245,6 +250,21 @@ static __always_inline struct frame *top_frame(struct thread_state *st, __u32 d)
 	return &st->f[(d - 1) & (INFERLAT_STACK_DEPTH - 1)];
 }
 
+static __always_inline void fill_call(struct call_event *e, __u64 start, __u64 dur, long ret, __u32 id,
+				      __u64 pid_tgid, __u32 depth, __u16 flags,
+				      const struct call_resources *res)
+{
+	e->start_ns = start;
+	e->duration_ns = dur;
+	e->retval = ret;
+	e->probe_id = id;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->depth = (__u16)depth;
+	e->flags = flags;
+	e->res = *res;
+}
+
 static __always_inline int handle_return(struct pt_regs *ctx)
 {
 	__u64 now = bpf_ktime_get_ns();
@@ -263,6 +283,7 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	__u64 dur, avail, pid_tgid, adjust = 0;
 	long ret;
 	__u32 d;
+	__u16 flags;
 	bool err;
 
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL, 0);
@@ -365,6 +386,26 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 			h->buckets[b]++;
 	}
 
+	flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT);
+	/* a slow call: its caller's stack, taken here so fast calls never pay */
+	if (cfg && cfg->slow_ns && dur >= cfg->slow_ns) {
+		struct exemplar_event *x = bpf_ringbuf_reserve(&exemplars, sizeof(*x), 0);
+
+		if (x) {
+			long n;
+
+			fill_call(&x->call, f->ts, dur, ret, id, pid_tgid, d - 1, flags, &res);
+			x->slow_ns = cfg->slow_ns;
+			x->pad = 0;
+			n = bpf_get_stack(ctx, x->ips, sizeof(x->ips), BPF_F_USER_STACK);
+			x->nframes = n > 0 ? (__u32)(n / sizeof(__u64)) : 0;
+			bpf_ringbuf_submit(x, 0);
+			ps->exemplars++;
+		} else {
+			ps->exemplar_drops++;
+		}
+	}
+
 	if (cfg && (cfg->flags & INFERLAT_CFG_NO_EVENT))
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -372,15 +413,7 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 		ps->rb_drops++;
 		return 0;
 	}
-	e->start_ns = f->ts;
-	e->duration_ns = dur;
-	e->retval = ret;
-	e->probe_id = id;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->depth = d - 1;
-	e->flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT);
-	e->res = res;
+	fill_call(e, f->ts, dur, ret, id, pid_tgid, d - 1, flags, &res);
 	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	bpf_ringbuf_submit(e, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	return 0;

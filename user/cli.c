@@ -90,6 +90,11 @@ static const char doc[] =
 "for the error rate); from the 6th window with 10 or more calls on. Shown in the view, in JSON "
 "as \"anomaly\", counted in inferlat_anomalies_total.\n"
 "\n"
+"Slow-call exemplars (--slow, default auto: the slowest 0.1% so far): a call over its probe's "
+"threshold carries its caller's user stack, taken in BPF at return only for such calls, and "
+"its time split; the view lists each window's slowest calls, JSON gets {\"type\": "
+"\"exemplar\", ...} records with the symbolized stack.\n"
+"\n"
 "Baselines (--baseline FILE, a file --save-baseline wrote): per probe, the p50/p90/p99 "
 "changes with intervals from order statistics, the mean's with Welch's, and a Mann-Whitney U "
 "test on the two histograms with the effect size A (the probability that a call of this run "
@@ -120,6 +125,7 @@ enum {
 	OPT_SAVE_BASELINE,
 	OPT_BASELINE,
 	OPT_REGRESSION,
+	OPT_SLOW,
 };
 
 static const struct argp_option options[] = {
@@ -164,6 +170,8 @@ static const struct argp_option options[] = {
 	  "regression", 5 },
 	{ "regression-threshold", OPT_REGRESSION, "PCT", 0, "how much slower the median must be, "
 	  "significantly, to be a regression (default 5%)", 5 },
+	{ "slow", OPT_SLOW, "DURATION|auto|off", 0, "calls at least this long send an exemplar with "
+	  "their caller's stack (default auto: the slowest 0.1% so far)", 3 },
 	{ NULL, 0, NULL, 0, "Measurement:", 4 },
 	{ "raw-durations", OPT_RAW, NULL, 0, "report durations as the probes see them, without subtracting "
 	  "the probe overhead measured at start", 4 },
@@ -354,6 +362,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PID_LABEL:
 		o->pid_label = true;
 		break;
+	case OPT_SLOW:
+		o->slow_auto = !strcmp(arg, "auto");
+		o->slow_s = 0;
+		if (!o->slow_auto && strcmp(arg, "off") && cli_parse_duration(arg, &o->slow_s))
+			usage_fail("--slow %s: expected a duration (50ms, 1.5s), auto or off", arg);
+		break;
 	case OPT_SAVE_BASELINE:
 		o->save_baseline = arg;
 		break;
@@ -418,6 +432,7 @@ void cli_parse(int argc, char **argv, struct options *o)
 	o->max_probes = 1000;
 	o->default_ret_bits = 32;
 	o->regression_threshold = 0.05;
+	o->slow_auto = true;
 	/* argp cannot tell the COMMAND after -- from stray words before it */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {

@@ -47,6 +47,8 @@ struct options {
 	char *baseline;           /* --baseline FILE */
 	double regression_threshold;   /* --regression-threshold, a share (default 0.05) */
 	bool regression_given;
+	double slow_s;            /* --slow DURATION; 0 with slow_auto or off */
+	bool slow_auto;           /* --slow auto (default): the slowest 0.1% so far */
 };
 
 /*

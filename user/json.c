@@ -190,9 +190,11 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 	json_put_str(f, w->probe->name);
 	fprintf(f, ", \"calls\": %llu, \"rps\": ", (unsigned long long)w->calls);
 	put_secs(f, w->rps);
-	fprintf(f, ", \"errors\": %llu, \"lost\": %llu, \"untimed\": %llu",
+	fprintf(f, ", \"errors\": %llu, \"lost\": %llu, \"untimed\": %llu, \"exemplars\": %llu, "
+		"\"exemplars_dropped\": %llu",
 		(unsigned long long)w->errors, (unsigned long long)w->lost,
-		(unsigned long long)w->untimed);
+		(unsigned long long)w->untimed, (unsigned long long)w->exemplars,
+		(unsigned long long)w->exemplar_drops);
 	if (w->has_latency) {
 		fputs(", \"latency_s\": ", f);
 		put_latency(f, &w->lat);
@@ -285,6 +287,50 @@ int json_write_comparisons(FILE *f, const char *baseline_path, const struct prob
 		}
 		fputs("}\n", f);
 	}
+	if (fflush(f) || ferror(f))
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+int json_write_exemplar(FILE *f, const struct probe *p, const struct exemplar *e)
+{
+	const struct call_event *c = &e->call;
+
+	fprintf(f, "{\"type\": \"exemplar\", \"ts\": %.3f, \"probe\": ", e->ts);
+	json_put_str(f, p->name);
+	fprintf(f, ", \"pid\": %u, \"tid\": %u, \"start_ns\": %llu, \"duration_s\": ", c->pid, c->tid,
+		(unsigned long long)c->start_ns);
+	put_secs(f, c->duration_ns / 1e9);
+	fputs(", \"threshold_s\": ", f);
+	put_secs(f, e->slow_ns / 1e9);
+	fprintf(f, ", \"error\": %s, \"depth\": %u", (c->flags & INFERLAT_CALL_ERROR) ? "true" : "false",
+		c->depth);
+	/* where the time went, when the split of this call is known */
+	if (!(c->flags & INFERLAT_CALL_NO_SPLIT)) {
+		fputs(", \"cpu_s\": ", f);
+		put_secs(f, c->res.oncpu_ns / 1e9);
+		fputs(", \"offcpu_s\": ", f);
+		put_secs(f, c->res.offcpu_ns / 1e9);
+		fputs(", \"runqueue_s\": ", f);
+		put_secs(f, c->res.runq_ns / 1e9);
+	}
+	fprintf(f, ", \"page_faults\": %u, \"stack\": [", c->res.minflt + c->res.majflt);
+	for (size_t i = 0; i < e->nframes; i++) {
+		const struct sym_frame *fr = &e->frames[i];
+
+		fprintf(f, "%s{\"ip\": \"%#llx\"", i ? ", " : "", (unsigned long long)fr->ip);
+		if (fr->func) {
+			fputs(", \"function\": ", f);
+			json_put_str(f, fr->func);
+			fprintf(f, ", \"offset\": %llu", (unsigned long long)fr->off);
+		}
+		if (fr->object) {
+			fputs(", \"object\": ", f);
+			json_put_str(f, fr->object);
+		}
+		fputc('}', f);
+	}
+	fputs("]}\n", f);
 	if (fflush(f) || ferror(f))
 		return -errno ? -errno : -EIO;
 	return 0;

@@ -50,6 +50,8 @@ int kstats_read(struct kstats *k, uint32_t id, struct probe_stats *out)
 		out->nvcsw += v[c].nvcsw;
 		out->nivcsw += v[c].nivcsw;
 		out->unsplit += v[c].unsplit;
+		out->exemplars += v[c].exemplars;
+		out->exemplar_drops += v[c].exemplar_drops;
 	}
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "calibrate.h"
 #include "cli.h"
 #include "events.h"
+#include "exemplar.h"
 #include "json.h"
 #include "kstats.h"
 #include "log.h"
@@ -191,6 +192,18 @@ out:
 	return ret;
 }
 
+/* --slow auto: each probe's threshold from its calls so far. */
+static int tune_slow(struct session *sess, const struct aggregator *agg, const struct probe_set *ps)
+{
+	for (uint32_t id = 0; id < ps->n && id < agg->nprobes; id++) {
+		int err = session_set_slow(sess, id, exemplar_auto_threshold(agg, id));
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* Judgements on a closed window or the whole run, before it is shown. */
 static int judge(struct slo_set *slos, struct anomaly_detector *ad, struct report *rep)
 {
@@ -222,6 +235,7 @@ int main(int argc, char **argv)
 	struct slo_set slos = { 0 };
 	struct anomaly_detector anomalies;
 	struct baseline base = { 0 };
+	struct exemplars ex = { 0 };
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
 	int err, status = 0;
@@ -289,6 +303,7 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	exemplars_init(&ex, &ps, json, opt.debug_root);
 	if (opt.textfile_dir &&
 	    (err = textfile_init(&tf, opt.textfile_dir, opt.textfile_name ? opt.textfile_name : "inferlat.prom"))) {
 		log_err("--textfile-dir %s: %s (give node_exporter's --collector.textfile.directory)",
@@ -307,6 +322,7 @@ int main(int argc, char **argv)
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
 	ao.calib = opt.raw_durations ? NULL : &calib;
 	ao.no_multi = opt.no_multi;
+	ao.slow_ns = (uint64_t)(opt.slow_s * 1e9);
 	/* room for functions found later (dlopen, new processes) */
 	ao.slots = (uint32_t)(ps.n + INFERLAT_SPARE_PROBES);
 	if (opt.max_probes_given || ao.slots > opt.max_probes)
@@ -327,12 +343,13 @@ int main(int argc, char **argv)
 	    (err = agg_init(&agg, &ps, &ks, &procs, start)) ||
 	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls)) ||
 	    (tf.path && (err = prom_init(&prom, &ps, &po, tg.pids, tg.npids))) ||
-	    (err = watch_listen(&watch, ev.rb))) {
+	    (err = watch_listen(&watch, ev.rb)) ||
+	    ((opt.slow_auto || opt.slow_s > 0) && (err = exemplars_listen(&ex, ev.rb, sess.exemplars_fd)))) {
 		log_err("cannot set up event processing: %s", strerror(-err));
 		status = 1;
 		goto out;
 	}
-	view_init(&view, stdout, ps.n, tg.npids);
+	view_init(&view, stdout, &ps, tg.npids);
 	/* the targets known now are followed from the start, called or not */
 	for (size_t i = 0; i < tg.npids; i++)
 		proctab_get(&procs, tg.pids[i], start);
@@ -371,6 +388,11 @@ int main(int argc, char **argv)
 			status = 1;
 			break;
 		}
+		if (ex.err) {
+			log_err("slow-call exemplars: %s", strerror(-ex.err));
+			status = 1;
+			break;
+		}
 		err = watch_run(&watch);
 		if (err < 0) {
 			status = 1;
@@ -396,10 +418,18 @@ int main(int argc, char **argv)
 				status = 1;
 				break;
 			}
+			rep.slowest = ex.win;
+			rep.nslowest = ex.nwin;
 			if (!opt.quiet)
 				view_show(&view, &rep);
+			exemplars_window_done(&ex);
 			if (json && (err = json_write_report(json, &rep))) {
 				log_err("writing %s: %s", opt.json_path, strerror(-err));
+				status = 1;
+				break;
+			}
+			if (opt.slow_auto && (err = tune_slow(&sess, &agg, &ps))) {
+				log_err("setting the slow-call threshold: %s", strerror(-err));
 				status = 1;
 				break;
 			}
@@ -432,6 +462,8 @@ int main(int argc, char **argv)
 			}
 		}
 		if (!agg_report(&agg, now, wall_now(), true, &rep) && !judge(&slos, &anomalies, &rep)) {
+			rep.slowest = ex.run;
+			rep.nslowest = ex.nrun;
 			if (!opt.quiet)
 				view_show(&view, &rep);
 			if (json && (err = json_write_report(json, &rep))) {
@@ -452,6 +484,7 @@ int main(int argc, char **argv)
 	}
 out:
 	events_close(&ev);
+	exemplars_free(&ex);
 	prom_free(&prom);
 	textfile_free(&tf);
 	watch_free(&watch);

@@ -11,6 +11,7 @@
 #include "procstat.h"
 
 struct slo_set;
+struct exemplar;
 
 struct latency {              /* seconds */
 	double mean, min, max, p50, p90, p99, p999;
@@ -45,6 +46,8 @@ struct row {                  /* one probe in one process */
 	uint64_t unsplit;         /* calls whose on/off-CPU split is unknown (not in res) */
 	const struct proc_info *proc;  /* the process, NULL when unknown */
 	struct anomaly_mark anomaly;   /* windows only */
+	uint64_t exemplars;       /* slow calls sent with their stack (whole probe) */
+	uint64_t exemplar_drops;  /* ... and not sent: their ring buffer was full */
 };
 
 struct slo_eval {             /* one SLO check (--slo) judged on one row */
@@ -64,6 +67,8 @@ struct report {
 	struct slo_eval *slo;     /* SLO checks of the rows (slo.c) */
 	size_t nslo, capslo;
 	const struct slo_set *slos;   /* what slo_eval.slo indexes; NULL without --slo */
+	struct exemplar *const *slowest;   /* the slowest calls with their stacks, slowest first */
+	size_t nslowest;
 };
 
 void report_clear(struct report *r);

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "exemplar.h"
 #include "slo.h"
 #include "view.h"
 
@@ -29,12 +30,13 @@ static const char *fmt_bytes(uint64_t b, char *buf, size_t sz)
 	return buf;
 }
 
-void view_init(struct view *v, FILE *out, size_t nprobes, size_t ntargets)
+void view_init(struct view *v, FILE *out, const struct probe_set *ps, size_t ntargets)
 {
 	memset(v, 0, sizeof(*v));
+	v->probes = ps;
 	v->out = out;
 	v->tty = isatty(fileno(out));
-	v->nprobes = nprobes;
+	v->nprobes = ps->n;
 	v->ntargets = ntargets;
 }
 
@@ -194,6 +196,35 @@ static void put_anomalies(struct view *v, const struct report *r, const char *pr
 	}
 }
 
+/* The window's (or run's) slowest calls: where the time went, and the
+ * caller's stack, innermost first. */
+static void put_slowest(struct view *v, const struct report *r, const char *prefix)
+{
+	for (size_t i = 0; i < r->nslowest; i++) {
+		const struct exemplar *e = r->slowest[i];
+		const struct call_event *c = &e->call;
+		char dur[16], split[64] = "";
+
+		if (!(c->flags & INFERLAT_CALL_NO_SPLIT) && c->duration_ns)
+			snprintf(split, sizeof(split), " cpu %.0f%% blk %.0f%% runq %.0f%%",
+				 100.0 * (double)c->res.oncpu_ns / (double)c->duration_ns,
+				 100.0 * (double)c->res.offcpu_ns / (double)c->duration_ns,
+				 100.0 * (double)c->res.runq_ns / (double)c->duration_ns);
+		fprintf(v->out, "%sSLOW %s %s pid %u tid %u%s:", prefix,
+			view_fmt_secs(c->duration_ns / 1e9, dur, sizeof(dur)),
+			c->probe_id < v->probes->n ? v->probes->v[c->probe_id].name : "?", c->pid, c->tid, split);
+		for (size_t k = 0; k < e->nframes && k < 6; k++) {
+			const struct sym_frame *f = &e->frames[k];
+
+			if (f->func)
+				fprintf(v->out, "%s%s+%#llx", k ? " <- " : " ", f->func, (unsigned long long)f->off);
+			else
+				fprintf(v->out, "%s%#llx", k ? " <- " : " ", (unsigned long long)f->ip);
+		}
+		fputc('\n', v->out);
+	}
+}
+
 void view_show(struct view *v, const struct report *r)
 {
 	char when[32];
@@ -214,6 +245,9 @@ void view_show(struct view *v, const struct report *r)
 			fputc('\n', v->out);
 		put_slo(v, r, "");
 		put_anomalies(v, r, "");
+		if (r->nslowest)
+			fprintf(v->out, "\n%s\n", r->final ? "slowest calls of the run:" : "slowest calls:");
+		put_slowest(v, r, "");
 		if (!r->final)
 			put_processes(v, r);
 	} else {
@@ -229,6 +263,7 @@ void view_show(struct view *v, const struct report *r)
 		snprintf(when + strlen(when), sizeof(when) - strlen(when), " ");
 		put_slo(v, r, when);
 		put_anomalies(v, r, when);
+		put_slowest(v, r, when);
 	}
 	fflush(v->out);
 }

@@ -12,11 +12,12 @@
 struct view {
 	FILE *out;
 	bool tty;
+	const struct probe_set *probes;
 	size_t nprobes, ntargets;
 	bool header_done; /* plain lines: the column names went out */
 };
 
-void view_init(struct view *v, FILE *out, size_t nprobes, size_t ntargets);
+void view_init(struct view *v, FILE *out, const struct probe_set *ps, size_t ntargets);
 void view_show(struct view *v, const struct report *r);
 /* The run against a baseline, one line per probe. */
 void view_show_comparisons(struct view *v, const char *baseline_path,

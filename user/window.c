@@ -228,6 +228,8 @@ static int kernel_window(struct aggregator *a, uint32_t id, struct probe_stats *
 	d->nvcsw = cur.nvcsw - pa->kprev.nvcsw;
 	d->nivcsw = cur.nivcsw - pa->kprev.nivcsw;
 	d->unsplit = cur.unsplit - pa->kprev.unsplit;
+	d->exemplars = cur.exemplars - pa->kprev.exemplars;
+	d->exemplar_drops = cur.exemplar_drops - pa->kprev.exemplar_drops;
 	pa->kprev = cur;
 	if (!d->calls) {
 		hist_reset(&pa->kwin);
@@ -308,6 +310,8 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 		}
 		row->lost = d.rb_drops;
 		row->untimed = d.depth_drops + d.state_drops;
+		row->exemplars = d.exemplars;
+		row->exemplar_drops = d.exemplar_drops;
 	}
 	for (size_t i = 0; i < pa->n; i++) {
 		struct series *s = pa->s[i];
@@ -323,6 +327,8 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 			row->lost = d.rb_drops;
 			row->untimed = d.depth_drops + d.state_drops;
 			row->from_kernel = kernel_rows;
+			row->exemplars = d.exemplars;
+			row->exemplar_drops = d.exemplar_drops;
 		}
 		hist_merge(&s->run, &s->win);
 		s->run_errors += s->win_errors;
@@ -349,6 +355,8 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		fill_row(row, p, NULL, NULL, 0, NULL, span);
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
+		row->exemplars = pa->kprev.exemplars;
+		row->exemplar_drops = pa->kprev.exemplar_drops;
 		return 0;
 	}
 	if (pa->run_lost && pa->n == 1) {
@@ -376,6 +384,8 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
 		row->from_kernel = pa->run_lost > 0;
+		row->exemplars = pa->kprev.exemplars;
+		row->exemplar_drops = pa->kprev.exemplar_drops;
 	}
 	return 0;
 }

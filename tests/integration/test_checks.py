@@ -161,7 +161,7 @@ def baseline_run(wd, i, fargs, extra):
     fx, il, rc = traced_rc(wd, ["-n", 200, "-s", "fixed:5000"] + fargs, extra, name="b%d" % i)
     durs = sorted(r["dur_ns"] / 1e9 for r in fx.records())
     check(len(durs) == 200, "fixture made %d calls" % len(durs))
-    cmp_ = [r for r in il.records() if r.get("type") == "baseline"]
+    cmp_ = il.typed("baseline")
     return durs, cmp_, rc, il
 
 
@@ -227,3 +227,93 @@ def test_bad_baseline_exits_2(wd):
     one_line_exit2(["-p", "1", "-e", PROBE, "--regression-threshold", "5"], ["applies to --baseline"])
     one_line_exit2(["-p", "1", "-e", PROBE, "--baseline", bad, "--regression-threshold", "x"],
                    ["--regression-threshold x"])
+
+
+def exemplar_pairs(fx, il):
+    """Each exemplar with the fixture's record of its call (same thread, the
+    fixture's own start inside the probed span), and whether the fixture made
+    that call from serve_slow: every K-th call of a thread (-Y K,...)."""
+    exs = il.typed("exemplar")
+    by_tid = {}
+    for r in fx.records():
+        by_tid.setdefault(r["tid"], []).append(r)
+    out = []
+    for e in exs:
+        recs = sorted(by_tid.get(e["tid"], []), key=lambda r: r["start_ns"])
+        idx = [i for i, r in enumerate(recs)
+               if e["start_ns"] <= r["start_ns"] <= e["start_ns"] + e["duration_s"] * 1e9]
+        check(len(idx) == 1, "exemplar %s matches %d fixture calls" % (e, len(idx)))
+        out.append((e, recs[idx[0]], idx[0]))
+    return out
+
+
+def names(e):
+    return [f.get("function") for f in e["stack"]]
+
+
+def test_exemplars_name_the_slow_caller(wd):
+    # two threads; every 10th call, made from serve_slow(), spins 15 ms and
+    # sleeps 60 ms; the others, from serve(), 0.5 ms and 2 ms
+    fx, il, rc = traced_rc(wd, ["-t", 2, "-n", 300, "-b", "fixed:500", "-s", "fixed:2000", "-Y", "10,30"],
+                           ["--slow", "20ms", "-i", "0.5"])
+    check(rc == 0, "exit %d: %s" % (rc, il.stderr()))
+    recs = fx.records()
+    check(len(recs) == 600, "fixture made %d calls" % len(recs))
+    pairs = exemplar_pairs(fx, il)
+    slow_made = 0
+    for e, r, i in pairs:
+        from_slow = (i + 1) % 10 == 0
+        slow_made += from_slow
+        want = "serve_slow" if from_slow else "serve"
+        # innermost first: the caller, then the worker loop, then libc's thread start
+        check(names(e)[:2] == [want, "worker_main"], "call %d of its thread: stack %s, want %s"
+              % (i, names(e), want))
+        check(e["stack"][0]["object"].endswith("/infer-server"), "object %s" % e["stack"][0])
+        truth = r["dur_ns"] + max(0, e.get("runqueue_s", 0) * 1e9 - r["waited_ns"])
+        check(abs(e["duration_s"] * 1e9 - truth) <= max(2000, 0.01 * truth),
+              "exemplar %.6fs, fixture %.6fs" % (e["duration_s"], truth / 1e9))
+        check(e["threshold_s"] == 0.02 and e["duration_s"] >= 0.02, "threshold: %s" % e)
+        # where its time went, against the fixture's own sleep and CPU clock;
+        # time the VM's vCPU was taken away (steal) is on CPU to the guest's
+        # scheduler but not in the thread's CPU clock: it is in the fixture's
+        # "neither running nor asleep" share
+        tol = max(500e3, 0.05 * r["cpu_ns"])
+        check(abs(e["offcpu_s"] * 1e9 - r["blocked_ns"]) <= max(500e3, 0.05 * r["blocked_ns"]) and
+              r["cpu_ns"] - tol <= e["cpu_s"] * 1e9 <= r["cpu_ns"] + r["waited_ns"] + tol,
+              "split cpu %.6f offcpu %.6f, fixture cpu %.6f blocked %.6f waited %.6f" % (
+                  e["cpu_s"], e["offcpu_s"], r["cpu_ns"] / 1e9, r["blocked_ns"] / 1e9, r["waited_ns"] / 1e9))
+    # fast calls carry no stack: exactly the calls at or over the threshold
+    # sent one (calls within 1% of it could go either way)
+    over = sum(1 for r in recs if r["dur_ns"] >= 0.0202e9)
+    near = sum(1 for r in recs if 0.0198e9 <= r["dur_ns"] < 0.0202e9)
+    check(over <= len(pairs) <= over + near, "%d exemplars, %d calls over 20ms (%d near it)"
+          % (len(pairs), over, near))
+    check(slow_made == 60, "%d of the 60 serve_slow calls sent an exemplar" % slow_made)
+    fin = il.final()
+    check(len(fin) == 1 and fin[0]["exemplars"] == len(pairs) and fin[0]["exemplars_dropped"] == 0,
+          "final record: exemplars %s dropped %s, %d received" % (
+              fin[0].get("exemplars"), fin[0].get("exemplars_dropped"), len(pairs)))
+    return ("%d exemplars: %d from serve_slow (all 60 of its calls), %d from serve (calls a stall made "
+            "slower than 20ms); the other %d fast calls: none") % (
+        len(pairs), slow_made, len(pairs) - slow_made, 540 - (len(pairs) - slow_made))
+
+
+def test_exemplars_auto_slowest(wd):
+    # --slow auto (the default): from the second window on, each probe's
+    # threshold is the p99.9 of its calls so far. 1% of the calls (serve_slow)
+    # take 20x: 20-40 ms against 1-2 ms
+    fx, il, rc = traced_rc(wd, ["-n", 3000, "-s", "uniform:1000,2000", "-Y", "100,20"], ["-i", "0.5"])
+    check(rc == 0, "exit %d: %s" % (rc, il.stderr()))
+    recs = fx.records()
+    pairs = exemplar_pairs(fx, il)
+    check(pairs, "no exemplar at all")
+    for e, r, i in pairs:
+        check(names(e)[:2] == ["serve_slow", "worker_main"], "stack %s" % names(e))
+        check(e["duration_s"] >= e["threshold_s"] > 0.015, "threshold: %s" % e)
+    # no call under the lowest threshold in force sent one: at most the calls
+    # over it did (fewer: the first window has no threshold yet)
+    ths = [e["threshold_s"] * 1e9 for e, _, _ in pairs]
+    most = sum(1 for r in recs if r["dur_ns"] >= 0.99 * min(ths))
+    check(len(pairs) <= most, "%d exemplars; %d calls over the lowest threshold" % (len(pairs), most))
+    return "%d exemplars of %d calls (%.2f%%), thresholds %.1f..%.1f ms, all from serve_slow" % (
+        len(pairs), len(recs), 100.0 * len(pairs) / len(recs), min(ths) / 1e6, max(ths) / 1e6)
