@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -146,34 +147,23 @@ void exemplars_free(struct exemplars *x)
 	memset(x, 0, sizeof(*x));
 }
 
-struct threshold_ctx {
-	uint32_t id;
-	struct hist *h;
-};
-
-static int merge_probe(void *ctx, const struct agg_run_view *v)
-{
-	struct threshold_ctx *t = ctx;
-
-	if (v->probe_id == t->id)
-		hist_merge(t->h, v->run);
-	return 0;
-}
-
 uint64_t exemplar_auto_threshold(const struct aggregator *a, uint32_t id)
 {
-	struct hist *h = malloc(sizeof(*h));
-	struct threshold_ctx t = { id, h };
-	uint64_t ns;
+	const uint64_t *b = agg_kernel_buckets(a, id);
+	uint64_t count = 0, rank, cum = 0;
 
-	if (!h)
+	if (!b)
 		return 0;
-	hist_reset(h);
-	agg_foreach_run(a, merge_probe, &t);
-	/* strictly slower than the bucket holding the p99.9 */
-	ns = h->count ? (uint64_t)hist_quantile_ns(h, EXEMPLAR_AUTO_QUANTILE) : 0;
-	if (ns)
-		ns = hist_bucket_hi(inferlat_hist_bucket(ns)) + 1;
-	free(h);
-	return ns;
+	for (uint32_t i = 0; i < INFERLAT_HIST_BUCKETS; i++)
+		count += b[i];
+	if (!count)
+		return 0;
+	rank = (uint64_t)ceil(EXEMPLAR_AUTO_QUANTILE * (double)count);
+	for (uint32_t i = 0; i < INFERLAT_HIST_BUCKETS - 1; i++) {
+		cum += b[i];
+		/* strictly slower than the bucket holding the p99.9 */
+		if (cum >= rank)
+			return hist_bucket_hi(i) + 1;
+	}
+	return hist_bucket_lo(INFERLAT_HIST_BUCKETS - 1);
 }

@@ -53,8 +53,9 @@ int exemplars_add(struct exemplars *x, const struct exemplar_event *e, double wa
 void exemplars_window_done(struct exemplars *x);
 void exemplars_free(struct exemplars *x);
 
-/* --slow auto: the threshold for probe id from its calls so far (all
- * processes), or 0 while it has none. */
+/* --slow auto: the threshold for probe id from its calls so far (the
+ * kernel's complete histogram, all processes): just above the bucket holding
+ * their p99.9; 0 while it has none. */
 uint64_t exemplar_auto_threshold(const struct aggregator *a, uint32_t id);
 
 #endif

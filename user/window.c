@@ -415,6 +415,11 @@ int agg_report(struct aggregator *a, double now, double wall, bool final, struct
 	return err;
 }
 
+const uint64_t *agg_kernel_buckets(const struct aggregator *a, uint32_t id)
+{
+	return id < a->nprobes ? a->probes[id].khist_prev : NULL;
+}
+
 int agg_foreach_run(const struct aggregator *a,
 		    int (*fn)(void *ctx, const struct agg_run_view *v), void *ctx)
 {

@@ -36,6 +36,10 @@ int agg_add(struct aggregator *a, const struct call_event *e, double now);
  * whole run instead of the last window. */
 int agg_report(struct aggregator *a, double now, double wall, bool final, struct report *r);
 
+/* The kernel's histogram of probe id since attach, all processes, as of the
+ * last window in which it was called (INFERLAT_HIST_BUCKETS counts). */
+const uint64_t *agg_kernel_buckets(const struct aggregator *a, uint32_t id);
+
 /* Fill a row's latency from a histogram (exact extremes when known). */
 void agg_latency(const struct hist *h, struct latency *lat);
 
