@@ -160,9 +160,20 @@ void slo_free(struct slo *s)
 
 bool slo_matches(const struct slo *s, const struct probe *p)
 {
+	const char *paren;
+	char base[512];
+
 	if (!s->probe)
 		return true;
-	return !fnmatch(s->probe, p->name, 0) || (p->symbol && !fnmatch(s->probe, p->symbol, 0));
+	if (!fnmatch(s->probe, p->name, 0) || (p->symbol && !fnmatch(s->probe, p->symbol, 0)))
+		return true;
+	/* a C++ symbol also by its name without the parameters, as -e matches */
+	paren = p->symbol ? strchr(p->symbol, '(') : NULL;
+	if (!paren || paren == p->symbol || (size_t)(paren - p->symbol) >= sizeof(base))
+		return false;
+	memcpy(base, p->symbol, (size_t)(paren - p->symbol));
+	base[paren - p->symbol] = '\0';
+	return !fnmatch(s->probe, base, 0);
 }
 
 bool slo_value(const struct slo *s, const struct row *r, double *v)

@@ -75,6 +75,8 @@ static void test_bad_forms(void **state)
 static struct probe probes[] = {
 	{ .id = 0, .name = "libllama.so:llama_decode", .symbol = "llama_decode" },
 	{ .id = 1, .name = "libllama.so:llama_encode", .symbol = "llama_encode" },
+	{ .id = 2, .name = "libtorch_cpu.so:at::_ops::addmm::call(at::Tensor const&)",
+	  .symbol = "at::_ops::addmm::call(at::Tensor const&)" },
 };
 
 static void test_matching(void **state)
@@ -91,6 +93,14 @@ static void test_matching(void **state)
 	slo_free(&s);
 	assert_int_equal(slo_parse("p99<50ms", &s, err, sizeof(err)), 0);
 	assert_true(slo_matches(&s, &probes[0]) && slo_matches(&s, &probes[1]));
+	slo_free(&s);
+	/* C++: with or without the parameters, as -e matches */
+	assert_int_equal(slo_parse("at::_ops::addmm::call:p99<5ms", &s, err, sizeof(err)), 0);
+	assert_true(slo_matches(&s, &probes[2]));
+	assert_false(slo_matches(&s, &probes[0]));
+	slo_free(&s);
+	assert_int_equal(slo_parse("at::_ops::*::call(*):p99<5ms", &s, err, sizeof(err)), 0);
+	assert_true(slo_matches(&s, &probes[2]));
 	slo_free(&s);
 }
 
