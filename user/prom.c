@@ -654,7 +654,8 @@ int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t wr
 	fprintf(f, "%" PRIu64 "\n", lost);
 	if (px->o.anomalies)
 		put_anomalies(f, px, px->o.anomalies);
-	if (px->o.slos && px->o.slos->n) {
+	/* announced without --slo too: rules are written against the schema */
+	if (px->o.slos) {
 		family(f, "inferlat_slo_violations_total", "counter",
 		       "Windows in which a probe broke the --slo check.");
 		for (size_t i = 0; i < px->o.slos->n; i++) {
