@@ -13,10 +13,11 @@ from test_errors import one_line_exit2
 PROBE = "libinfer.so:infer_run"
 
 
-def traced_rc(wd, fixture_args, extra=(), name="srv", calls=False, json_name=None):
-    """Fixture traced by PID to its end; returns (fixture, inferlat, exit status)."""
+def traced_rc(wd, fixture_args, extra=(), name="srv", calls=False, quiet=True):
+    """Fixture traced by PID to its end; returns (fixture, inferlat, exit status).
+    quiet=False: the live view (plain lines: not a terminal) in il.stdout()."""
     fx = Fixture(wd, *fixture_args, name=name)
-    il = Inferlat(wd, "-p", fx.pid, "-e", PROBE, *extra, calls_out=calls)
+    il = Inferlat(wd, "-p", fx.pid, "-e", PROBE, *extra, calls_out=calls, quiet=quiet)
     try:
         il.wait_ready()
         fx.go()
@@ -62,7 +63,7 @@ def test_slo_broken_exits_3_met_exits_0(wd):
     extra = ["-E", "ret!=0", "-i", "0.5", "--textfile-dir", out]
     for s in slos:
         extra += ["--slo", s]
-    fx, il, rc = traced_rc(wd, fargs, extra)
+    fx, il, rc = traced_rc(wd, fargs, extra, quiet=False)
     check(rc == 3, "exit %d, want 3 (SLO broken): %s" % (rc, il.stderr()))
     recs = fx.records()
     durs = [r["dur_ns"] / 1e9 for r in recs]
@@ -86,6 +87,14 @@ def test_slo_broken_exits_3_met_exits_0(wd):
                  and not slo_entries(r)["infer_run:p99<2ms"]["ok"])
     with_calls = sum(1 for r in wins if r["calls"] > 0)
     check(broken == with_calls >= 3, "%d windows broke p99<2ms, %d had calls" % (broken, with_calls))
+    # the live view: each window's broken checks, then every check's verdict
+    view = il.stdout()
+    shown = [l for l in view.splitlines() if " SLO infer_run:p99<2ms broken: libinfer.so.1:infer_run pid " in l
+             and l[:2].isdigit()]
+    check(len(shown) == broken, "view shows %d broken windows, JSON %d:\n%s" % (len(shown), broken, view))
+    for verdict in ("SLO infer_run:p99<2ms over the whole run: FAILED", "SLO p99<50ms over the whole run: met",
+                    "SLO errors<5% over the whole run: FAILED", "SLO rps>1 over the whole run: met"):
+        check(verdict in view, "view lacks %r:\n%s" % (verdict, view))
     samples = textfile_samples(out)
     counted = {l["slo"]: v for n, l, v in samples if n == "inferlat_slo_violations_total"}
     check(counted.get("infer_run:p99<2ms") == broken and counted.get("p99<50ms") == 0,
@@ -112,7 +121,7 @@ def test_anomaly_flags_the_slow_windows_only(wd):
     os.mkdir(out)
     offset = time.time() - time.monotonic()   # CLOCK_REALTIME - CLOCK_MONOTONIC
     fx, il, rc = traced_rc(wd, ["-t", 2, "-n", 520, "-r", 40, "-s", "fixed:20000", "-X", "5,7,3"],
-                           ["-i", "1", "--textfile-dir", out])
+                           ["-i", "1", "--textfile-dir", out], quiet=False)
     check(rc == 0, "exit %d: %s" % (rc, il.stderr()))
     recs = fx.records()
     fast = sorted(r["dur_ns"] for r in recs)[len(recs) // 2] / 1e9
@@ -149,6 +158,8 @@ def test_anomaly_flags_the_slow_windows_only(wd):
     check(inside >= 2, "only %d windows inside the slow phase" % inside)
     check(inside_flagged == inside, "%d of %d slow windows flagged" % (inside_flagged, inside))
     check(clean >= 1 and quiet_flagged == 0, "%d of %d quiet windows flagged" % (quiet_flagged, clean))
+    shown = [l for l in il.stdout().splitlines() if " ANOMALY libinfer.so.1:infer_run pid " in l]
+    check(len(shown) == flagged, "view shows %d anomalies, JSON %d" % (len(shown), flagged))
     samples = textfile_samples(out)
     counted = [v for n, l, v in samples if n == "inferlat_anomalies_total" and l.get("metric") == "p99"]
     check(counted == [flagged], "inferlat_anomalies_total %s, JSON windows flagged %d" % (counted, flagged))
@@ -255,7 +266,7 @@ def test_exemplars_name_the_slow_caller(wd):
     # two threads; every 10th call, made from serve_slow(), spins 15 ms and
     # sleeps 60 ms; the others, from serve(), 0.5 ms and 2 ms
     fx, il, rc = traced_rc(wd, ["-t", 2, "-n", 300, "-b", "fixed:500", "-s", "fixed:2000", "-Y", "10,30"],
-                           ["--slow", "20ms", "-i", "0.5"])
+                           ["--slow", "20ms", "-i", "0.5"], quiet=False)
     check(rc == 0, "exit %d: %s" % (rc, il.stderr()))
     recs = fx.records()
     check(len(recs) == 600, "fixture made %d calls" % len(recs))
@@ -296,6 +307,17 @@ def test_exemplars_name_the_slow_caller(wd):
     check(slow_made == 60, "%d of the 60 serve_slow calls sent an exemplar" % slow_made)
     check(close >= 0.95 * len(pairs), "only %d of %d exemplars within max(2us, 1%%) of the fixture"
           % (close, len(pairs)))
+    # the view: each window's slowest calls (up to 5), then the run's 5
+    view = il.stdout().splitlines()
+    slow_lines = [l for l in view if " SLOW " in l and l[:2].isdigit()]
+    from_serve = sum(1 for l in slow_lines if ": serve+0x" in l)
+    check(slow_lines and all((": serve_slow+0x" in l or ": serve+0x" in l) and " <- worker_main+0x" in l
+                             for l in slow_lines) and from_serve <= len(pairs) - slow_made,
+          "view: %s" % slow_lines)
+    check(len(slow_lines) <= len(pairs), "%d SLOW lines for %d exemplars" % (len(slow_lines), len(pairs)))
+    run_idx = view.index("slowest calls of the run:")
+    check(len([l for l in view[run_idx + 1:] if l.startswith("SLOW ")]) == min(5, len(pairs)),
+          "run's slowest: %s" % view[run_idx:])
     fin = il.final()
     check(len(fin) == 1 and fin[0]["exemplars"] == len(pairs) and fin[0]["exemplars_dropped"] == 0,
           "final record: exemplars %s dropped %s, %d received" % (
