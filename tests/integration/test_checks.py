@@ -346,3 +346,41 @@ def test_exemplars_auto_slowest(wd):
     check(len(pairs) <= most, "%d exemplars; %d calls over the lowest threshold" % (len(pairs), most))
     return "%d exemplars of %d calls (%.2f%%), thresholds %.1f..%.1f ms, all from serve_slow" % (
         len(pairs), len(recs), 100.0 * len(pairs) / len(recs), min(ths) / 1e6, max(ths) / 1e6)
+
+
+def test_anomaly_flags_an_error_burst(wd):
+    # 2 ms calls at 100/s for 13 s, every 50th failing (2%); from 7 s to 10 s
+    # after go every 2nd fails (50%). A window of ordinary calls holds at most
+    # 3 failures per 101 calls (2.97%): under the 1-point floor over a 2%
+    # median, and fewer than 100 calls hold fewer than the 3 errors needed.
+    offset = time.time() - time.monotonic()
+    fx, il, rc = traced_rc(wd, ["-n", 1300, "-r", 100, "-s", "fixed:2000", "-f", 50, "-F", "2,7,3"],
+                           ["-E", "ret!=0", "-i", "1"])
+    check(rc == 0, "exit %d: %s" % (rc, il.stderr()))
+    recs = sorted(fx.records(), key=lambda r: r["start_ns"])
+    # the burst, by the fixture's own clock: failures closer than 50 calls apart
+    burst = [r for i, r in enumerate(recs) if r["ret"] and any(
+        recs[j]["ret"] for j in range(max(0, i - 3), i))]
+    check(len(burst) >= 100, "%d failures in the burst" % len(burst))
+    lo = min(r["start_ns"] for r in burst) / 1e9 + offset - 0.05
+    hi = max(r["end_ns"] for r in burst) / 1e9 + offset + 0.05
+    inside = inside_flagged = other = other_flagged = 0
+    for rec in il.records():
+        if rec["final"] or rec["calls"] == 0:
+            continue
+        start, end = rec["ts"] - rec["window_s"], rec["ts"]
+        a = rec.get("anomaly", {}).get("error_rate")
+        if a is not None:
+            check(abs(a["value"] - rec["errors"] / rec["calls"]) < 1e-8 and
+                  a["value"] > a["threshold"] >= a["median"] + 0.01,
+                  "anomaly figures: %s" % rec)
+            check(abs(a["median"] - 0.02) <= 0.005, "median error rate %s, the fixture's 2%%" % a["median"])
+        if start >= lo and end <= hi:
+            inside += 1
+            inside_flagged += a is not None
+        elif end + 0.3 < lo or start - 0.3 > hi:
+            other += 1
+            other_flagged += a is not None
+    check(inside >= 2 and inside_flagged == inside, "%d of %d burst windows flagged" % (inside_flagged, inside))
+    check(other >= 5 and other_flagged == 0, "%d of %d ordinary windows flagged" % (other_flagged, other))
+    return "error burst windows flagged %d/%d, ordinary windows %d/%d" % (inside_flagged, inside, other_flagged, other)
