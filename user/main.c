@@ -322,6 +322,11 @@ int main(int argc, char **argv)
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
 	ao.calib = opt.raw_durations ? NULL : &calib;
 	ao.no_multi = opt.no_multi;
+	/* exemplars go to the view and to --json: with neither, none are taken */
+	if (opt.quiet && !json) {
+		opt.slow_auto = false;
+		opt.slow_s = 0;
+	}
 	ao.slow_ns = (uint64_t)(opt.slow_s * 1e9);
 	/* room for functions found later (dlopen, new processes) */
 	ao.slots = (uint32_t)(ps.n + INFERLAT_SPARE_PROBES);
