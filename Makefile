@@ -18,7 +18,8 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
             -D_GNU_SOURCE \
             -Iinclude -I$(OUTPUT) $(DEPS_CFLAGS)
-LDLIBS   += $(DEPS_LIBS) -lz -lm -liberty
+# json-c by its <json-c/...> path: its own -I would shadow user/json.h
+LDLIBS   += $(DEPS_LIBS) $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null) -lz -lm -liberty
 # for builds with other instrumentation (the sanitizer build of make test)
 CFLAGS   += $(EXTRA_CFLAGS)
 LDFLAGS  += $(EXTRA_LDFLAGS)

@@ -130,6 +130,11 @@ struct {
 	__uint(max_entries, INFERLAT_CTL_RINGBUF_BYTES);
 } ctl SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, INFERLAT_EXEMPLAR_RINGBUF_BYTES);
+} exemplars SEC(".maps");
+
 /* Rare and urgent (a library to probe before its first call): wake the
  * loader at once. A full buffer drops the message; the next one (each
  * dlopen sends two) brings the rescan. */
@@ -302,6 +307,23 @@ static __always_inline struct frame *top_frame(struct thread_state *st, __u32 d)
 	return &st->f[(d - 1) & (INFERLAT_STACK_DEPTH - 1)];
 }
 
+static __always_inline void fill_call(struct call_event *e, __u64 start, __u64 dur, long ret, __u32 id,
+				      __u64 pid_tgid, __u32 depth, __u16 flags,
+				      const struct call_resources *res, const __u64 *args)
+{
+	e->start_ns = start;
+	e->duration_ns = dur;
+	e->retval = ret;
+	e->probe_id = id;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->depth = (__u16)depth;
+	e->flags = flags;
+	e->res = *res;
+	e->args[0] = args[0];
+	e->args[1] = args[1];
+}
+
 static __always_inline int handle_return(struct pt_regs *ctx)
 {
 	__u64 now = bpf_ktime_get_ns();
@@ -320,6 +342,8 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	__u64 dur, avail, pid_tgid, adjust = 0;
 	long ret;
 	__u32 d;
+	__u16 flags;
+	__u64 args[INFERLAT_MAX_ARGS];
 	bool err;
 
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL, 0);
@@ -422,24 +446,9 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 			h->buckets[b]++;
 	}
 
-	if (cfg && (cfg->flags & INFERLAT_CFG_NO_EVENT))
-		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		ps->rb_drops++;
-		return 0;
-	}
-	e->start_ns = f->ts;
-	e->duration_ns = dur;
-	e->retval = ret;
-	e->probe_id = id;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->depth = d - 1;
-	e->flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT);
-	e->res = res;
-	e->args[0] = f->args[0];
-	e->args[1] = f->args[1];
+	flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT);
+	args[0] = f->args[0];
+	args[1] = f->args[1];
 	/* out parameters are filled by the call: read them now */
 	for (int i = 0; cfg && i < INFERLAT_MAX_ARGS; i++) {
 		const struct inferlat_arg *a = &cfg->args[i];
@@ -448,11 +457,38 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 		if (i >= cfg->nargs || a->kind != INFERLAT_ARG_REG_OUT)
 			continue;
 		if (bpf_probe_read_user(&v, a->size == 4 ? 4 : 8, (void *)f->args[i]))
-			e->flags |= INFERLAT_CALL_ARG_FAULT;
-		e->args[i] = arg_width(v, a->size);
+			flags |= INFERLAT_CALL_ARG_FAULT;
+		args[i] = arg_width(v, a->size);
 	}
 	if (f->arg_fault)
-		e->flags |= INFERLAT_CALL_ARG_FAULT;
+		flags |= INFERLAT_CALL_ARG_FAULT;
+	/* a slow call: its caller's stack, taken here so fast calls never pay */
+	if (cfg && cfg->slow_ns && dur >= cfg->slow_ns) {
+		struct exemplar_event *x = bpf_ringbuf_reserve(&exemplars, sizeof(*x), 0);
+
+		if (x) {
+			long n;
+
+			fill_call(&x->call, f->ts, dur, ret, id, pid_tgid, d - 1, flags, &res, args);
+			x->slow_ns = cfg->slow_ns;
+			x->pad = 0;
+			n = bpf_get_stack(ctx, x->ips, sizeof(x->ips), BPF_F_USER_STACK);
+			x->nframes = n > 0 ? (__u32)(n / sizeof(__u64)) : 0;
+			bpf_ringbuf_submit(x, 0);
+			ps->exemplars++;
+		} else {
+			ps->exemplar_drops++;
+		}
+	}
+
+	if (cfg && (cfg->flags & INFERLAT_CFG_NO_EVENT))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		ps->rb_drops++;
+		return 0;
+	}
+	fill_call(e, f->ts, dur, ret, id, pid_tgid, d - 1, flags, &res, args);
 	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	bpf_ringbuf_submit(e, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	return 0;

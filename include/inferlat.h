@@ -147,6 +147,10 @@ struct probe_cfg {
 	 * subtracted from every call's duration (0: report raw durations). */
 	__u32 adjust_ns;
 	struct inferlat_arg args[INFERLAT_MAX_ARGS];
+	/* Calls lasting at least this long (after the adjustment) also send an
+	 * exemplar with the caller's user stack (0: none). The loader rewrites it
+	 * as the run goes (--slow auto: the slowest 0.1% so far). */
+	__u64 slow_ns;
 };
 
 /* event flags */
@@ -202,6 +206,8 @@ struct probe_stats {
 	                         full, or a scheduler event of the call went unseen */
 	__u64 thread_full;    /* outermost entries of threads the thread table (sched_accts,
 	                         --max-threads) had no room for: timed, not split */
+	__u64 exemplars;      /* slow calls sent with their stack */
+	__u64 exemplar_drops; /* slow calls whose exemplar did not fit its ring buffer */
 };
 
 struct probe_hist {
@@ -245,6 +251,23 @@ struct ctl_event {
 	__u64 ts;      /* CLOCK_MONOTONIC when it happened */
 	__u32 kind;    /* enum inferlat_ctl_kind */
 	__u32 pid;     /* tgid */
+};
+
+/*
+ * Slow-call exemplars, BPF -> loader, on their own ring buffer: a call at
+ * least probe_cfg.slow_ns long, with the user stack of its caller taken at
+ * return (frame pointers: the kernel's user-stack walk). Only slow calls pay
+ * for the stack walk.
+ */
+#define INFERLAT_STACK_FRAMES 32
+#define INFERLAT_EXEMPLAR_RINGBUF_BYTES (256u << 10)
+
+struct exemplar_event {
+	struct call_event call;
+	__u64 slow_ns;        /* the threshold in force */
+	__u32 nframes;        /* return addresses in ips[], innermost first */
+	__u32 pad;
+	__u64 ips[INFERLAT_STACK_FRAMES];
 };
 
 #endif /* INFERLAT_H */

@@ -256,7 +256,7 @@ class Inferlat:
         if bg.proc.returncode:
             raise BenchError("inferlat exited %d: %s" % (bg.proc.returncode, err.strip()[-600:]))
         with open(self.json) as f:
-            final = [json.loads(l) for l in f if l.strip() and json.loads(l)["final"]]
+            final = [json.loads(l) for l in f if l.strip() and json.loads(l).get("final")]
         if len(final) != 1:
             raise BenchError("inferlat: %d final records" % len(final))
         r = final[0]

@@ -11,6 +11,7 @@ PKGS=(
 	make gcc g++ clang llvm pkg-config zlib1g-dev libzstd-dev
 	libiberty-dev                    # C++ demangling without return types (DMGL_RET_DROP)
 	binutils xz-utils                # test fixtures: strip, objcopy, MiniDebugInfo
+	libjson-c-dev                    # reading and writing baselines (--baseline)
 	libcmocka-dev                    # unit tests
 	libclang-rt-14-dev               # libFuzzer and the sanitizer runtimes for clang 14 (make fuzz)
 	valgrind                         # memcheck run in the integration tests

@@ -205,6 +205,7 @@ static int configure(struct session *s, struct probe_set *ps, size_t first, cons
 			.err_kind = (uint8_t)p->err_kind,
 			.ret_bits = (uint8_t)p->ret_bits,
 			.adjust_ns = c && c->measured[p->site.kind] ? c->overhead_ns[p->site.kind] : 0,
+			.slow_ns = s->slow_ns,
 		};
 		uint32_t id = p->id;
 		int err;
@@ -221,6 +222,20 @@ static int configure(struct session *s, struct probe_set *ps, size_t first, cons
 		p->hit_cost_ns = c && c->measured[p->site.kind] ? c->hit_cost_ns[p->site.kind] : 0;
 	}
 	return 0;
+}
+
+int session_set_slow(struct session *s, uint32_t id, uint64_t slow_ns)
+{
+	struct probe_cfg cfg;
+	int err;
+
+	err = bpf_map__lookup_elem(s->skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), 0);
+	if (err)
+		return err;
+	if (cfg.slow_ns == slow_ns)
+		return 0;
+	cfg.slow_ns = slow_ns;
+	return bpf_map__update_elem(s->skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
 }
 
 int session_attach_probes(struct session *s, struct probe_set *ps, size_t first,
@@ -323,6 +338,7 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	}
 	s->skel = skel;
 	s->slots = slots;
+	s->slow_ns = o->slow_ns;
 	skel->rodata->filter_tgid = ps->filter_tgid;
 	skel->rodata->follow_exec = t->nexes > 0;
 	skel->rodata->follow_comm = t->ncomms > 0;
@@ -368,6 +384,7 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	s->stats_fd = bpf_map__fd(skel->maps.stats);
 	s->hists_fd = bpf_map__fd(skel->maps.hists);
 	s->ctl_fd = bpf_map__fd(skel->maps.ctl);
+	s->exemplars_fd = bpf_map__fd(skel->maps.exemplars);
 
 	if (ps->filter_tgid) {
 		for (size_t i = 0; i < t->npids; i++) {

@@ -17,6 +17,8 @@ struct session {
 	int events_fd;       /* ring buffer */
 	int stats_fd, hists_fd;
 	int ctl_fd;          /* control messages (struct ctl_event) */
+	int exemplars_fd;    /* slow calls with their stacks (struct exemplar_event) */
+	uint64_t slow_ns;    /* the slow-call threshold new probes start with (0: none) */
 	double attach_s;     /* wall time spent attaching */
 	bool multi;          /* uprobe_multi links (else one perf uprobe per site) */
 	uint32_t slots;      /* probe ids the maps hold; calibration ids follow */
@@ -31,6 +33,7 @@ struct attach_opts {
 	uint32_t slots;      /* probe ids to make room for (>= the probes given) */
 	bool no_multi;       /* one perf uprobe per site even where uprobe_multi exists */
 	uint32_t max_threads;   /* thread table size; 0: INFERLAT_MAX_THREADS */
+	uint64_t slow_ns;    /* --slow DURATION; 0: none at start (auto or off) */
 };
 
 /* Load the BPF programs sized for the probes, fill the target maps and attach
@@ -56,6 +59,9 @@ int session_attach_for_pid(struct session *s, struct probe_set *ps, uint64_t dev
 /* Watch a dynamic loader: its _dl_debug_state at file offset off, for one
  * process or all (-1). 0 or -errno. */
 int session_watch_loader(struct session *s, const char *path, uint64_t off, pid_t pid);
+
+/* Set probe id's slow-call threshold (0: no exemplars). 0 or -errno. */
+int session_set_slow(struct session *s, uint32_t id, uint64_t slow_ns);
 
 /* Remove every probe; the maps stay readable until session_stop(). */
 void session_detach(struct session *s);

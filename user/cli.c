@@ -43,6 +43,11 @@ static const char doc[] =
 "      what can be probed in PID 4242, and where (inferlat symbols --help)\n"
 "  inferlat runtimes [NAME]\n"
 "      the presets of -r: their probes, what each measures, the arguments they decode\n"
+"  inferlat -d 60 -e libllama.so:llama_decode --slo 'p99<50ms' --slo 'errors<1%' -- ./load-test\n"
+"      a CI gate: exit status 3 when the run's p99 or error rate broke its SLO\n"
+"  inferlat -d 60 -e libllama.so:llama_decode --save-baseline v1.json -- ./load-test\n"
+"  inferlat -d 60 -e libllama.so:llama_decode --baseline v1.json -- ./load-test\n"
+"      a run saved, then a later one compared with it: exit status 3 on a regression\n"
 "\v"
 "A probe SPEC is [LIB:]SYMBOL[+OFF] or LIB:0xOFFSET. LIB is a path or a library name as "
 "the target maps it (libllama.so matches libllama.so.1 and libllama.v0.5.0.so; a glob may "
@@ -97,7 +102,33 @@ static const char doc[] =
 "Privileges: root, or CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH "
 "(perf uprobes, --no-multi, need CAP_SYS_ADMIN too); what is missing is named at start.\n"
 "\n"
-"Exit status: 0 done, 1 runtime failure, 2 bad usage or input.";
+"SLO checks (--slo [PROBE:]METRIC OP VALUE): METRIC is p50, p90, p99, p99.9, mean or max "
+"(VALUE a duration with its unit: 50ms, 200us), errors (a share of calls: 1%) or rps (calls "
+"per second); OP is <, <=, > or >=; PROBE, a glob over the probe's name or symbol, limits the "
+"check to those probes (default: all). Every check is judged per probe and process in each "
+"window with calls (broken ones shown, in JSON as \"slo\" and counted in "
+"inferlat_slo_violations_total) and over the whole run: a check broken over the whole run, "
+"or on a probe that made no call, makes inferlat exit with status 3.\n"
+"\n"
+"Anomalies (always on): a window's p99, or error rate (probes with -E), is flagged when it "
+"exceeds m + max(3 x 1.4826 x MAD, floor) of the same probe and process over its last 20 "
+"windows (m the median, MAD the median absolute deviation; floor 50% of m for p99, 1 point "
+"for the error rate); from the 6th window with 10 or more calls on. Shown in the view, in JSON "
+"as \"anomaly\", counted in inferlat_anomalies_total.\n"
+"\n"
+"Slow-call exemplars (--slow, default auto: the slowest 0.1% so far): a call over its probe's "
+"threshold carries its caller's user stack, taken in BPF at return only for such calls, and "
+"its time split; the view lists each window's slowest calls, JSON gets {\"type\": "
+"\"exemplar\", ...} records with the symbolized stack.\n"
+"\n"
+"Baselines (--baseline FILE, a file --save-baseline wrote): per probe, the p50/p90/p99 "
+"changes with intervals from order statistics, the mean's with Welch's, and a Mann-Whitney U "
+"test on the two histograms with the effect size A (the probability that a call of this run "
+"is slower than a baseline call). Regressed: p < 0.01, A > 0.5 and the median more than "
+"--regression-threshold slower.\n"
+"\n"
+"Exit status: 0 done, 1 runtime failure, 2 bad usage or input, 3 a --slo check failed over the "
+"whole run or a probe regressed against --baseline.";
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
@@ -118,6 +149,11 @@ enum {
 	OPT_NO_MULTI,
 	OPT_OPS,
 	OPT_MAX_THREADS,
+	OPT_SLO,
+	OPT_SAVE_BASELINE,
+	OPT_BASELINE,
+	OPT_REGRESSION,
+	OPT_SLOW,
 };
 
 static const struct argp_option options[] = {
@@ -154,6 +190,19 @@ static const struct argp_option options[] = {
 	  "(repeatable)", 3 },
 	{ "pid-label", OPT_PID_LABEL, NULL, 0, "label exported series with the process id too "
 	  "(one series per process: mind the cardinality)", 3 },
+	{ NULL, 0, NULL, 0, "Checks:", 5 },
+	{ "slo", OPT_SLO, "EXPR", 0, "[PROBE:]METRIC<VALUE or >VALUE, e.g. 'llama_decode:p99<50ms', "
+	  "'p99.9<200ms', 'errors<1%', 'rps>10'; exit status 3 when broken over the whole run "
+	  "(repeatable)", 5 },
+	{ "save-baseline", OPT_SAVE_BASELINE, "FILE", 0, "at the end, store the run's distribution per probe "
+	  "(JSON: histogram buckets, counts, errors, CPU split) for --baseline", 5 },
+	{ "baseline", OPT_BASELINE, "FILE", 0, "at the end, compare the run with a saved one per probe: "
+	  "p50/p90/p99 and mean changes with 95% intervals, Mann-Whitney U; exit status 3 on a "
+	  "regression", 5 },
+	{ "regression-threshold", OPT_REGRESSION, "PCT", 0, "how much slower the median must be, "
+	  "significantly, to be a regression (default 5%)", 5 },
+	{ "slow", OPT_SLOW, "DURATION|auto|off", 0, "calls at least this long send an exemplar with "
+	  "their caller's stack (default auto: the slowest 0.1% so far)", 3 },
 	{ NULL, 0, NULL, 0, "Measurement:", 4 },
 	{ "raw-durations", OPT_RAW, NULL, 0, "report durations as the probes see them, without subtracting "
 	  "the probe overhead measured at start", 4 },
@@ -377,6 +426,34 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PID_LABEL:
 		o->pid_label = true;
 		break;
+	case OPT_SLOW:
+		o->slow_auto = !strcmp(arg, "auto");
+		o->slow_s = 0;
+		if (!o->slow_auto && strcmp(arg, "off") && cli_parse_duration(arg, &o->slow_s))
+			return usage_fail("--slow %s: expected a duration (50ms, 1.5s), auto or off", arg);
+		break;
+	case OPT_SAVE_BASELINE:
+		o->save_baseline = arg;
+		break;
+	case OPT_BASELINE:
+		o->baseline = arg;
+		break;
+	case OPT_REGRESSION:
+		errno = 0;
+		o->regression_threshold = strtod(arg, &end);
+		if (errno || end == arg || (*end && strcmp(end, "%")) || !isfinite(o->regression_threshold) ||
+		    o->regression_threshold < 0 || o->regression_threshold > 1000)
+			return usage_fail("--regression-threshold %s: expected a percentage from 0 to 1000, e.g. 5 or 5%%",
+				   arg);
+		o->regression_threshold /= 100;
+		o->regression_given = true;
+		break;
+	case OPT_SLO:
+		o->slos = grow(o->slos, o->nslos, sizeof(*o->slos));
+		if (slo_parse(arg, &o->slos[o->nslos], err, sizeof(err)))
+			return usage_fail("%s", err);
+		o->nslos++;
+		break;
 	case 'q':
 		o->quiet = true;
 		break;
@@ -410,6 +487,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			if (!torch)
 				return usage_fail("--ops is libtorch's per-operator breakdown: give -r libtorch (or -r auto)");
 		}
+		if (o->regression_given && !o->baseline)
+			return usage_fail("--regression-threshold applies to --baseline FILE");
 		if (!o->textfile_dir && (o->textfile_name || o->nlabels || o->pid_label))
 			return usage_fail("--textfile-name, --label and --pid-label shape the Prometheus textfile: "
 				   "give --textfile-dir DIR too");
@@ -430,6 +509,8 @@ void cli_parse(int argc, char **argv, struct options *o)
 	o->interval_s = 1;
 	o->max_probes = 1000;
 	o->default_ret_bits = 32;
+	o->regression_threshold = 0.05;
+	o->slow_auto = true;
 	/* argp cannot tell the COMMAND after -- from stray words before it */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -470,5 +551,8 @@ void cli_free(struct options *o)
 	for (size_t i = 0; i < o->nlabels; i++)
 		prom_label_free(&o->labels[i]);
 	free(o->labels);
+	for (size_t i = 0; i < o->nslos; i++)
+		slo_free(&o->slos[i]);
+	free(o->slos);
 	memset(o, 0, sizeof(*o));
 }

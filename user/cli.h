@@ -8,8 +8,10 @@
 #include <sys/types.h>
 #include "probespec.h"
 #include "prom.h"
+#include "slo.h"
 
 #define EXIT_USAGE 2
+#define EXIT_CHECK 3   /* an SLO check failed, or a regression against --baseline */
 
 struct options {
 	pid_t *pids;
@@ -43,6 +45,14 @@ struct options {
 	size_t nruntimes;
 	bool ops;                 /* --ops: libtorch's per-operator probes */
 	unsigned max_threads;     /* --max-threads: thread table size (0: default) */
+	struct slo *slos;         /* --slo */
+	size_t nslos;
+	char *save_baseline;      /* --save-baseline FILE */
+	char *baseline;           /* --baseline FILE */
+	double regression_threshold;   /* --regression-threshold, a share (default 0.05) */
+	bool regression_given;
+	double slow_s;            /* --slow DURATION; 0 with slow_auto or off */
+	bool slow_auto;           /* --slow auto (default): the slowest 0.1% so far */
 };
 
 /*

@@ -69,18 +69,13 @@ void hist_from_buckets(struct hist *h, const uint64_t *buckets, uint64_t sum_ns)
 	h->sum_ns = sum_ns;
 }
 
-double hist_quantile_ns(const struct hist *h, double q)
+double hist_rank_ns(const struct hist *h, uint64_t rank)
 {
-	uint64_t rank, cum = 0;
+	uint64_t cum = 0;
 	double lo, hi, mid;
 
 	if (!h->count)
 		return 0;
-	if (q <= 0)
-		return (double)h->min_ns;
-	if (q >= 1)
-		return (double)h->max_ns;
-	rank = (uint64_t)ceil(q * (double)h->count);
 	if (rank < 1)
 		rank = 1;
 	for (uint32_t i = 0; i < INFERLAT_HIST_BUCKETS; i++) {
@@ -97,6 +92,17 @@ double hist_quantile_ns(const struct hist *h, double q)
 		return mid;
 	}
 	return (double)h->max_ns;
+}
+
+double hist_quantile_ns(const struct hist *h, double q)
+{
+	if (!h->count)
+		return 0;
+	if (q <= 0)
+		return (double)h->min_ns;
+	if (q >= 1)
+		return (double)h->max_ns;
+	return hist_rank_ns(h, (uint64_t)ceil(q * (double)h->count));
 }
 
 uint64_t hist_count_le(const struct hist *h, uint64_t ns)

@@ -36,6 +36,8 @@ uint64_t hist_bucket_hi(uint32_t idx);
  * Returns 0 for an empty histogram.
  */
 double hist_quantile_ns(const struct hist *h, double q);
+/* The rank-th smallest value (1-based, clamped to the count), as above. */
+double hist_rank_ns(const struct hist *h, uint64_t rank);
 /* Count of values <= ns (for cumulative export). Exact at bucket bounds. */
 uint64_t hist_count_le(const struct hist *h, uint64_t ns);
 

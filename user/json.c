@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json.h"
+#include "slo.h"
 #include "utf8.h"
 
 static const char *json_esc(unsigned char c, char buf[8])
@@ -163,6 +164,60 @@ static void put_args(FILE *f, const struct report *r, const struct row *w)
 	fprintf(f, ", \"unreadable\": %llu}", (unsigned long long)a->faults);
 }
 
+/* The SLO checks judged on row i: what was measured against what limit. */
+static void put_slo(FILE *f, const struct report *r, size_t i)
+{
+	bool any = false;
+
+	for (size_t k = 0; k < r->nslo; k++) {
+		const struct slo_eval *e = &r->slo[k];
+		const struct slo *s;
+
+		if (e->row != i || !r->slos)
+			continue;
+		s = &r->slos->v[e->slo];
+		fputs(any ? ", " : ", \"slo\": [", f);
+		any = true;
+		fputs("{\"slo\": ", f);
+		json_put_str(f, s->text);
+		fprintf(f, ", \"metric\": \"%s\", \"value\": ", slo_metric_name(s->metric));
+		if (e->has_value)
+			put_secs(f, e->value);
+		else
+			fputs("null", f);
+		fputs(", \"limit\": ", f);
+		put_secs(f, s->limit);
+		fprintf(f, ", \"ok\": %s}", e->ok ? "true" : "false");
+	}
+	if (any)
+		fputc(']', f);
+}
+
+static void put_flag(FILE *f, const char *name, const struct anomaly_flag *a, bool *any)
+{
+	if (!a->on)
+		return;
+	fprintf(f, "%s\"%s\": {\"value\": ", *any ? ", " : ", \"anomaly\": {", name);
+	*any = true;
+	put_secs(f, a->value);
+	fputs(", \"median\": ", f);
+	put_secs(f, a->median);
+	fputs(", \"threshold\": ", f);
+	put_secs(f, a->threshold);
+	fputc('}', f);
+}
+
+/* A window whose p99 or error rate departs from the series' recent history. */
+static void put_anomaly(FILE *f, const struct row *w)
+{
+	bool any = false;
+
+	put_flag(f, "p99", &w->anomaly.p99, &any);
+	put_flag(f, "error_rate", &w->anomaly.errors, &any);
+	if (any)
+		fputc('}', f);
+}
+
 static void put_row(FILE *f, const struct report *r, const struct row *w)
 {
 	fprintf(f, "{\"ts\": %.3f, \"window_s\": ", r->ts);
@@ -182,9 +237,11 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 	json_put_str(f, w->probe->name);
 	fprintf(f, ", \"calls\": %llu, \"rps\": ", (unsigned long long)w->calls);
 	put_secs(f, w->rps);
-	fprintf(f, ", \"errors\": %llu, \"lost\": %llu, \"untimed\": %llu, \"thread_table_full\": %llu",
+	fprintf(f, ", \"errors\": %llu, \"lost\": %llu, \"untimed\": %llu, \"thread_table_full\": %llu, "
+		"\"exemplars\": %llu, \"exemplars_dropped\": %llu",
 		(unsigned long long)w->errors, (unsigned long long)w->lost,
-		(unsigned long long)w->untimed, (unsigned long long)w->thread_full);
+		(unsigned long long)w->untimed, (unsigned long long)w->thread_full,
+		(unsigned long long)w->exemplars, (unsigned long long)w->exemplar_drops);
 	if (w->has_latency) {
 		fputs(", \"latency_s\": ", f);
 		put_latency(f, &w->lat);
@@ -211,6 +268,8 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 	}
 	if (w->from_kernel)
 		fputs(", \"source\": \"kernel\"", f);
+	put_slo(f, r, (size_t)(w - r->rows));
+	put_anomaly(f, w);
 	fputs("}\n", f);
 }
 
@@ -242,4 +301,104 @@ int json_write_call(FILE *f, const struct probe *p, const struct call_event *e)
 	}
 	fputs("}\n", f);
 	return ferror(f) ? -EIO : 0;
+}
+
+static void put_change(FILE *f, const char *name, const struct change *c, bool quantile)
+{
+	fprintf(f, ", \"%s\": {\"baseline\": ", name);
+	put_secs(f, c->base);
+	fputs(", \"current\": ", f);
+	put_secs(f, c->cur);
+	if (quantile) {
+		fputs(", \"baseline_ci\": [", f);
+		put_secs(f, c->base_lo);
+		fputs(", ", f);
+		put_secs(f, c->base_hi);
+		fputs("], \"current_ci\": [", f);
+		put_secs(f, c->cur_lo);
+		fputs(", ", f);
+		put_secs(f, c->cur_hi);
+		fputc(']', f);
+	}
+	fputs(", \"change\": ", f);
+	put_secs(f, c->change);
+	fputs(", \"change_ci\": [", f);
+	put_secs(f, c->change_lo);
+	fputs(", ", f);
+	put_secs(f, c->change_hi);
+	fputs("]}", f);
+}
+
+int json_write_comparisons(FILE *f, const char *baseline_path, const struct probe_comparison *v,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct comparison *c = &v[i].c;
+
+		fputs("{\"type\": \"baseline\", \"baseline\": ", f);
+		json_put_str(f, baseline_path);
+		fputs(", \"probe\": ", f);
+		json_put_str(f, v[i].probe);
+		fprintf(f, ", \"verdict\": \"%s\", \"calls\": %llu, \"baseline_calls\": %llu",
+			c->n_base && c->n_cur ? compare_verdict_name(c->verdict) : "no_calls",
+			(unsigned long long)c->n_cur, (unsigned long long)c->n_base);
+		if (c->n_base && c->n_cur) {
+			put_change(f, "p50", &c->p50, true);
+			put_change(f, "p90", &c->p90, true);
+			put_change(f, "p99", &c->p99, true);
+			put_change(f, "mean", &c->mean, false);
+			fprintf(f, ", \"mann_whitney\": {\"u\": %.1f, \"z\": %.4f, \"p\": %.4g}",
+				c->u, c->z, c->p);
+			fprintf(f, ", \"effect\": {\"a12\": %.4f, \"rank_biserial\": %.4f}", c->a12,
+				c->rank_biserial);
+		}
+		fputs("}\n", f);
+	}
+	if (fflush(f) || ferror(f))
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+int json_write_exemplar(FILE *f, const struct probe *p, const struct exemplar *e)
+{
+	const struct call_event *c = &e->call;
+
+	fprintf(f, "{\"type\": \"exemplar\", \"ts\": %.3f, \"probe\": ", e->ts);
+	json_put_str(f, p->name);
+	fprintf(f, ", \"pid\": %u, \"tid\": %u, \"start_ns\": %llu, \"duration_s\": ", c->pid, c->tid,
+		(unsigned long long)c->start_ns);
+	put_secs(f, c->duration_ns / 1e9);
+	fputs(", \"threshold_s\": ", f);
+	put_secs(f, e->slow_ns / 1e9);
+	fprintf(f, ", \"error\": %s, \"depth\": %u", (c->flags & INFERLAT_CALL_ERROR) ? "true" : "false",
+		c->depth);
+	/* where the time went, when the split of this call is known */
+	if (!(c->flags & INFERLAT_CALL_NO_SPLIT)) {
+		fputs(", \"cpu_s\": ", f);
+		put_secs(f, c->res.oncpu_ns / 1e9);
+		fputs(", \"offcpu_s\": ", f);
+		put_secs(f, c->res.offcpu_ns / 1e9);
+		fputs(", \"runqueue_s\": ", f);
+		put_secs(f, c->res.runq_ns / 1e9);
+	}
+	fprintf(f, ", \"page_faults\": %u, \"stack\": [", c->res.minflt + c->res.majflt);
+	for (size_t i = 0; i < e->nframes; i++) {
+		const struct sym_frame *fr = &e->frames[i];
+
+		fprintf(f, "%s{\"ip\": \"%#llx\"", i ? ", " : "", (unsigned long long)fr->ip);
+		if (fr->func) {
+			fputs(", \"function\": ", f);
+			json_put_str(f, fr->func);
+			fprintf(f, ", \"offset\": %llu", (unsigned long long)fr->off);
+		}
+		if (fr->object) {
+			fputs(", \"object\": ", f);
+			json_put_str(f, fr->object);
+		}
+		fputc('}', f);
+	}
+	fputs("]}\n", f);
+	if (fflush(f) || ferror(f))
+		return -errno ? -errno : -EIO;
+	return 0;
 }

@@ -7,6 +7,8 @@
 #include "inferlat.h"
 #include "probes.h"
 #include "report.h"
+#include "compare.h"
+#include "exemplar.h"
 
 /* Append s as a JSON string: escapes quotes, backslashes and control
  * characters; bytes that are not valid UTF-8 become U+FFFD. */
@@ -14,6 +16,11 @@ void json_put_str(FILE *f, const char *s);
 
 /* One line per row; returns 0 or -errno from the write. */
 int json_write_report(FILE *f, const struct report *r);
+/* One {"type": "baseline", ...} line per compared probe. */
+int json_write_comparisons(FILE *f, const char *baseline_path, const struct probe_comparison *v,
+			   size_t n);
+/* One {"type": "exemplar", ...} line: a slow call and its caller's stack. */
+int json_write_exemplar(FILE *f, const struct probe *p, const struct exemplar *e);
 /* One line for one call. */
 int json_write_call(FILE *f, const struct probe *p, const struct call_event *e);
 

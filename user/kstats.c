@@ -51,6 +51,8 @@ int kstats_read(struct kstats *k, uint32_t id, struct probe_stats *out)
 		out->nivcsw += v[c].nivcsw;
 		out->unsplit += v[c].unsplit;
 		out->thread_full += v[c].thread_full;
+		out->exemplars += v[c].exemplars;
+		out->exemplar_drops += v[c].exemplar_drops;
 	}
 	return 0;
 }

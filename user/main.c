@@ -11,10 +11,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "anomaly.h"
 #include "attach.h"
+#include "baseline.h"
 #include "calibrate.h"
 #include "cli.h"
 #include "events.h"
+#include "exemplar.h"
 #include "json.h"
 #include "kstats.h"
 #include "log.h"
@@ -25,6 +28,7 @@
 #include "resolve.h"
 #include "runtimes.h"
 #include "rotate.h"
+#include "slo.h"
 #include "symcmd.h"
 #include "targets.h"
 #include "textfile.h"
@@ -137,6 +141,99 @@ static int export_textfile(struct prom_exporter *px, struct textfile *tf,
 	return err;
 }
 
+/* A check naming a probe must name one inferlat traces (or may still, once
+ * a library it waits for is loaded). */
+static int check_slos(const struct options *o, const struct probe_set *ps)
+{
+	for (size_t i = 0; i < o->nslos; i++) {
+		bool any = ps->pending > 0;
+
+		for (size_t j = 0; j < ps->n && !any; j++)
+			any = slo_matches(&o->slos[i], &ps->v[j]);
+		if (!any) {
+			log_err("--slo '%s': no probe matches '%s' (the probes are given with -e)",
+				o->slos[i].text, o->slos[i].probe);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The whole run into --save-baseline, and against --baseline: 0, 1 (a
+ * failure, explained) or EXIT_CHECK (a regression). */
+static int end_baseline(const struct options *o, const struct aggregator *agg, double span_s,
+			const struct baseline *base, struct view *view, FILE *json)
+{
+	struct probe_comparison *pc = NULL;
+	struct baseline cur;
+	size_t n = 0;
+	int err, ret = 0;
+
+	if (!o->save_baseline && !o->baseline)
+		return 0;
+	if ((err = baseline_collect(agg, span_s, &cur))) {
+		log_err("collecting the baseline: %s", strerror(-err));
+		return 1;
+	}
+	if (o->save_baseline &&
+	    (err = baseline_save(&cur, o->save_baseline, INFERLAT_VERSION, wall_now()))) {
+		log_err("--save-baseline %s: %s", o->save_baseline, strerror(-err));
+		ret = 1;
+	}
+	if (o->baseline) {
+		if ((err = baseline_compare(base, &cur, o->regression_threshold, &pc, &n))) {
+			log_err("comparing with the baseline: %s", strerror(-err));
+			ret = 1;
+			goto out;
+		}
+		for (size_t i = 0; i < base->n; i++)
+			if (!baseline_find(&cur, base->v[i].name))
+				log_note("baseline probe %s is not traced in this run", base->v[i].name);
+		if (!o->quiet)
+			view_show_comparisons(view, o->baseline, pc, n);
+		if (json && (err = json_write_comparisons(json, o->baseline, pc, n))) {
+			log_err("writing %s: %s", o->json_path, strerror(-err));
+			ret = 1;
+		}
+		for (size_t i = 0; i < n; i++) {
+			const struct comparison *c = &pc[i].c;
+
+			if (c->n_base && c->n_cur && c->verdict == VERDICT_REGRESSED) {
+				log_note("%s regressed against %s: p50 %+.1f%% [%+.1f, %+.1f], mean %+.1f%%, "
+					 "Mann-Whitney p %.2g, A %.3f", pc[i].probe, o->baseline,
+					 100 * c->p50.change, 100 * c->p50.change_lo, 100 * c->p50.change_hi,
+					 100 * c->mean.change, c->p, c->a12);
+				if (!ret)
+					ret = EXIT_CHECK;
+			}
+		}
+	}
+out:
+	free(pc);
+	baseline_free(&cur);
+	return ret;
+}
+
+/* --slow auto: each probe's threshold from its calls so far. */
+static int tune_slow(struct session *sess, const struct aggregator *agg, const struct probe_set *ps)
+{
+	for (uint32_t id = 0; id < ps->n && id < agg->nprobes; id++) {
+		int err = session_set_slow(sess, id, exemplar_auto_threshold(agg, id));
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Judgements on a closed window or the whole run, before it is shown. */
+static int judge(struct slo_set *slos, struct anomaly_detector *ad, struct report *rep)
+{
+	int err = slo_judge(slos, rep);
+
+	return err ? err : anomaly_judge(ad, rep);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -157,6 +254,10 @@ int main(int argc, char **argv)
 	struct prom_exporter prom = { 0 };
 	struct prom_opts po = { 0 };
 	struct textfile tf = { 0 };
+	struct slo_set slos = { 0 };
+	struct anomaly_detector anomalies;
+	struct baseline base = { 0 };
+	struct exemplars ex = { 0 };
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
 	int err, status = 0;
@@ -168,10 +269,21 @@ int main(int argc, char **argv)
 		return symbols_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "runtimes"))
 		return runtimes_main(argc - 1, argv + 1);
+	anomaly_init(&anomalies);
 	cli_parse(argc, argv, &opt);
 	log_verbose = opt.verbose;
 	log_install_libbpf();
 
+	if (opt.baseline) {
+		char why[512];
+
+		/* a bad baseline is known before anything is traced */
+		if (baseline_load(opt.baseline, &base, why, sizeof(why))) {
+			log_err("%s", why);
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
 	if (privs_check(opt.no_multi)) {
 		status = EXIT_USAGE;
 		goto out;
@@ -202,6 +314,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_probes(&ps);
+	if (check_slos(&opt, &ps)) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (slo_set_init(&slos, opt.slos, opt.nslos)) {
+		log_err("out of memory");
+		status = 1;
+		goto out;
+	}
 
 	if (opt.json_path && !(json = open_out(opt.json_path, "--json"))) {
 		status = EXIT_USAGE;
@@ -211,6 +332,7 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	exemplars_init(&ex, &ps, json, opt.debug_root);
 	if (opt.textfile_dir &&
 	    textfile_init(&tf, opt.textfile_dir, opt.textfile_name ? opt.textfile_name : "inferlat.prom")) {
 		status = EXIT_USAGE;
@@ -220,12 +342,20 @@ int main(int argc, char **argv)
 	po.nlabels = opt.nlabels;
 	po.pid_label = opt.pid_label;
 	po.version = INFERLAT_VERSION;
+	po.slos = &slos;
+	po.anomalies = &anomalies;
 
 	ao.follow_forks = opt.command || opt.nexes || opt.ncomms;
 	ao.ringbuf_bytes = opt.ringbuf_bytes;
 	ao.calib = opt.raw_durations ? NULL : &calib;
 	ao.no_multi = opt.no_multi;
 	ao.max_threads = opt.max_threads;
+	/* exemplars go to the view and to --json: with neither, none are taken */
+	if (opt.quiet && !json) {
+		opt.slow_auto = false;
+		opt.slow_s = 0;
+	}
+	ao.slow_ns = (uint64_t)(opt.slow_s * 1e9);
 	/* room for functions found later (dlopen, new processes) */
 	ao.slots = (uint32_t)(ps.n + INFERLAT_SPARE_PROBES);
 	if (opt.max_probes_given || ao.slots > opt.max_probes)
@@ -246,12 +376,13 @@ int main(int argc, char **argv)
 	    (err = agg_init(&agg, &ps, &ks, &procs, start)) ||
 	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls)) ||
 	    (tf.path && (err = prom_init(&prom, &ps, &po, tg.pids, tg.npids))) ||
-	    (err = watch_listen(&watch, ev.rb))) {
+	    (err = watch_listen(&watch, ev.rb)) ||
+	    ((opt.slow_auto || opt.slow_s > 0) && (err = exemplars_listen(&ex, ev.rb, sess.exemplars_fd)))) {
 		log_err("cannot set up event processing: %s", strerror(-err));
 		status = 1;
 		goto out;
 	}
-	view_init(&view, stdout, ps.n, tg.npids);
+	view_init(&view, stdout, &ps, tg.npids);
 	/* the targets known now are followed from the start, called or not */
 	for (size_t i = 0; i < tg.npids; i++)
 		proctab_get(&procs, tg.pids[i], start);
@@ -295,6 +426,11 @@ int main(int argc, char **argv)
 			status = 1;
 			break;
 		}
+		if (ex.err) {
+			log_err("slow-call exemplars: %s", strerror(-ex.err));
+			status = 1;
+			break;
+		}
 		err = watch_run(&watch);
 		if (err < 0) {
 			status = 1;
@@ -316,15 +452,24 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (now >= next_window) {
-			if ((err = agg_report(&agg, now, wall_now(), false, &rep))) {
+			if ((err = agg_report(&agg, now, wall_now(), false, &rep)) ||
+			    (err = judge(&slos, &anomalies, &rep))) {
 				log_err("aggregating window: %s", strerror(-err));
 				status = 1;
 				break;
 			}
+			rep.slowest = ex.win;
+			rep.nslowest = ex.nwin;
 			if (!opt.quiet)
 				view_show(&view, &rep);
+			exemplars_window_done(&ex);
 			if (json && (err = json_write_report(json, &rep))) {
 				log_err("writing %s: %s", opt.json_path, strerror(-err));
+				status = 1;
+				break;
+			}
+			if (opt.slow_auto && (err = tune_slow(&sess, &agg, &ps))) {
+				log_err("setting the slow-call threshold: %s", strerror(-err));
 				status = 1;
 				break;
 			}
@@ -348,7 +493,7 @@ int main(int argc, char **argv)
 			;
 		double now = mono_now();
 
-		if (!agg_report(&agg, now, wall_now(), false, &rep)) {
+		if (!agg_report(&agg, now, wall_now(), false, &rep) && !judge(&slos, &anomalies, &rep)) {
 			if (json)
 				json_write_report(json, &rep);
 			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
@@ -356,17 +501,30 @@ int main(int argc, char **argv)
 				status = 1;
 			}
 		}
-		if (!agg_report(&agg, now, wall_now(), true, &rep)) {
+		if (!agg_report(&agg, now, wall_now(), true, &rep) && !judge(&slos, &anomalies, &rep)) {
+			rep.slowest = ex.run;
+			rep.nslowest = ex.nrun;
 			if (!opt.quiet)
 				view_show(&view, &rep);
 			if (json && (err = json_write_report(json, &rep))) {
 				log_err("writing %s: %s", opt.json_path, strerror(-err));
 				status = 1;
 			}
+			err = end_baseline(&opt, &agg, rep.span_s, &base, &view, json);
+			if (err && (!status || err == 1))
+				status = err;
+			/* the CI gate: only a run that completed can pass or fail it */
+			if ((!status || status == EXIT_CHECK) && slo_any_failed(&slos)) {
+				for (size_t i = 0; i < slos.n; i++)
+					if (slos.run_failed[i])
+						log_note("SLO %s failed over the whole run", slos.v[i].text);
+				status = EXIT_CHECK;
+			}
 		}
 	}
 out:
 	events_close(&ev);
+	exemplars_free(&ex);
 	prom_free(&prom);
 	textfile_free(&tf);
 	watch_free(&watch);
@@ -374,6 +532,9 @@ out:
 	proctab_free(&procs);
 	kstats_free(&ks);
 	report_free(&rep);
+	slo_set_free(&slos);
+	anomaly_free(&anomalies);
+	baseline_free(&base);
 	session_stop(&sess);
 	if (tg.child) {
 		/* inferlat gave up before or while the command ran */

@@ -55,7 +55,7 @@ struct object *objects_add(struct objects *os, const char *path, const char *ope
  * path. When that path is gone (deleted, replaced, its mount namespace
  * changed) the mapping itself still leads to the mapped file.
  */
-static struct object *add_mapping(struct objects *os, pid_t pid, const struct mapping *m)
+struct object *objects_add_mapping(struct objects *os, pid_t pid, const struct mapping *m)
 {
 	char root_path[4096], map_path[128];
 	const char *open_path = NULL;
@@ -89,7 +89,7 @@ int objects_add_mapped(struct objects *os, pid_t pid)
 	if (err)
 		return err;
 	for (size_t j = 0; j < m.n && !err; j++)
-		if (m.v[j].exec && !add_mapping(os, pid, &m.v[j]))
+		if (m.v[j].exec && !objects_add_mapping(os, pid, &m.v[j]))
 			err = -ENOMEM;
 	procfs_free_maps(&m);
 	return err;
@@ -107,7 +107,7 @@ int objects_add_at(struct objects *os, pid_t pid, uint64_t addr, struct object *
 	for (size_t j = 0; j < m.n; j++) {
 		if (addr < m.v[j].start || addr >= m.v[j].end)
 			continue;
-		*out = add_mapping(os, pid, &m.v[j]);
+		*out = objects_add_mapping(os, pid, &m.v[j]);
 		err = *out ? 0 : -ENOMEM;
 		break;
 	}

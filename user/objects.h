@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "elfsym.h"
+#include "procfs.h"
 
 struct object {
 	char *path;         /* as the target names it */
@@ -36,6 +37,9 @@ struct object *objects_add(struct objects *os, const char *path, const char *ope
 			   uint64_t dev, uint64_t ino, pid_t pid);
 struct object *objects_find(struct objects *os, uint64_t dev, uint64_t ino);
 
+/* The file of one mapping of pid, reached through its root or the mapping
+ * itself. NULL: out of memory. */
+struct object *objects_add_mapping(struct objects *os, pid_t pid, const struct mapping *m);
 /* The executable file mappings of pid. -ESRCH when it is gone. */
 int objects_add_mapped(struct objects *os, pid_t pid);
 

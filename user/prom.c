@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "procfs.h"
+#include "anomaly.h"
 #include "prom.h"
+#include "slo.h"
 #include "utf8.h"
 
 struct prom_series {          /* one exported label set of the call metrics */
@@ -41,7 +43,8 @@ struct prom_proc {            /* a live target process, as of the last update */
 };
 
 /* Labels inferlat sets itself; --label may not take them. */
-static const char *const own_labels[] = { "probe", "runtime", "comm", "pid", "le", "version" };
+static const char *const own_labels[] = { "probe", "runtime", "comm", "pid", "le", "version", "slo",
+					  "metric" };
 
 uint64_t prom_bound_ns(size_t i)
 {
@@ -720,6 +723,32 @@ static void put_probe_metrics(FILE *f, const struct prom_exporter *px)
 		 "Estimated time traced threads spent in inferlat's probes: hits times the per-hit cost.", true);
 }
 
+/* Windows flagged per probe: p99 for every probe, the error rate for those
+ * with -E. */
+static void put_anomalies(FILE *f, const struct prom_exporter *px, const struct anomaly_detector *d)
+{
+	family(f, "inferlat_anomalies_total", "counter",
+	       "Windows whose p99 or error rate departed from the probe's recent history "
+	       "(median + max(3 x 1.4826 x MAD, floor) over the last 20 windows).");
+	for (size_t i = 0; i < px->ps->n; i++) {
+		const struct probe *p = &px->ps->v[i];
+
+		for (int m = 0; m < 2; m++) {
+			struct lbl l = { f, false };
+			uint64_t v;
+
+			if (m == 1 && p->err_kind == INFERLAT_ERR_NONE)
+				continue;
+			v = i < d->nprobes ? (m ? d->err_count[i] : d->p99_count[i]) : 0;
+			fputs("inferlat_anomalies_total", f);
+			put_labels(&l, px, p, NULL);
+			lbl_add(&l, "metric", m ? "error_rate" : "p99");
+			lbl_end(&l);
+			fprintf(f, " %" PRIu64 "\n", v);
+		}
+	}
+}
+
 int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t write_errors)
 {
 	struct lbl l = { f, false };
@@ -744,6 +773,23 @@ int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t wr
 	       "Call events the ring buffer dropped; counts and histograms of single-process probes stay complete.");
 	put_sample(f, px, "inferlat_events_lost_total", NULL, NULL);
 	fprintf(f, "%" PRIu64 "\n", lost);
+	if (px->o.anomalies)
+		put_anomalies(f, px, px->o.anomalies);
+	/* announced without --slo too: rules are written against the schema */
+	if (px->o.slos) {
+		family(f, "inferlat_slo_violations_total", "counter",
+		       "Windows in which a probe broke the --slo check.");
+		for (size_t i = 0; i < px->o.slos->n; i++) {
+			struct lbl sl = { f, false };
+
+			fputs("inferlat_slo_violations_total", f);
+			lbl_add(&sl, "slo", px->o.slos->v[i].text);
+			for (size_t j = 0; j < px->o.nlabels; j++)
+				lbl_add(&sl, px->o.labels[j].key, px->o.labels[j].value);
+			lbl_end(&sl);
+			fprintf(f, " %" PRIu64 "\n", px->o.slos->violations[i]);
+		}
+	}
 	family(f, "inferlat_textfile_write_errors_total", "counter",
 	       "Writes of this file that failed (the previous file was kept).");
 	put_sample(f, px, "inferlat_textfile_write_errors_total", NULL, NULL);

@@ -40,8 +40,12 @@ struct prom_opts {
 	size_t nlabels;
 	bool pid_label;          /* --pid-label: one series per process */
 	const char *version;     /* inferlat_build_info{version=} */
+	const struct slo_set *slos;   /* --slo checks; NULL: none */
+	const struct anomaly_detector *anomalies;   /* NULL: not exported */
 };
 
+struct slo_set;
+struct anomaly_detector;
 struct prom_series;
 struct prom_seen;
 struct prom_proc;

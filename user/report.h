@@ -10,6 +10,9 @@
 #include "probes.h"
 #include "procstat.h"
 
+struct slo_set;
+struct exemplar;
+
 struct latency {              /* seconds */
 	double mean, min, max, p50, p90, p99, p999;
 };
@@ -31,6 +34,15 @@ struct arg_sum {
 	uint64_t faults;          /* calls whose arguments could not be read */
 };
 
+struct anomaly_flag {         /* one metric of a window against its recent history */
+	bool on;                  /* departs: value > threshold */
+	double value, median, threshold;
+};
+
+struct anomaly_mark {         /* anomaly.c */
+	struct anomaly_flag p99, errors;
+};
+
 struct row {                  /* one probe in one process */
 	const struct probe *probe;
 	pid_t pid;                /* 0: no call seen yet, process unknown */
@@ -50,6 +62,17 @@ struct row {                  /* one probe in one process */
 	struct arg_sum args;      /* decoded arguments (probe->decode.measure) */
 	bool has_gpu;             /* the process's live GPU memory is known */
 	uint64_t gpu_live, gpu_peak;   /* bytes allocated and not freed: now, and the most */
+	struct anomaly_mark anomaly;   /* windows only */
+	uint64_t exemplars;       /* slow calls sent with their stack (whole probe) */
+	uint64_t exemplar_drops;  /* ... and not sent: their ring buffer was full */
+};
+
+struct slo_eval {             /* one SLO check (--slo) judged on one row */
+	size_t row;               /* index in rows */
+	uint32_t slo;             /* index in the run's SLO list */
+	bool has_value;           /* false: no calls (a whole run without any fails) */
+	bool ok;
+	double value;             /* the metric's value in the row */
 };
 
 struct report {
@@ -58,6 +81,11 @@ struct report {
 	bool final;
 	struct row *rows;
 	size_t n, cap;
+	struct slo_eval *slo;     /* SLO checks of the rows (slo.c) */
+	size_t nslo, capslo;
+	const struct slo_set *slos;   /* what slo_eval.slo indexes; NULL without --slo */
+	struct exemplar *const *slowest;   /* the slowest calls with their stacks, slowest first */
+	size_t nslowest;
 };
 
 /* Share of an enclosing probe's time (probe->share_of) in the same process:
@@ -67,5 +95,6 @@ int report_share(const struct report *r, const struct row *w, double *ratio, con
 void report_clear(struct report *r);
 void report_free(struct report *r);
 struct row *report_add(struct report *r);
+struct slo_eval *report_add_slo(struct report *r);
 
 #endif

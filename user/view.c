@@ -2,6 +2,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "exemplar.h"
+#include "slo.h"
 #include "view.h"
 
 const char *view_fmt_secs(double s, char *buf, size_t sz)
@@ -28,12 +30,13 @@ static const char *fmt_bytes(uint64_t b, char *buf, size_t sz)
 	return buf;
 }
 
-void view_init(struct view *v, FILE *out, size_t nprobes, size_t ntargets)
+void view_init(struct view *v, FILE *out, const struct probe_set *ps, size_t ntargets)
 {
 	memset(v, 0, sizeof(*v));
+	v->probes = ps;
 	v->out = out;
 	v->tty = isatty(fileno(out));
-	v->nprobes = nprobes;
+	v->nprobes = ps->n;
 	v->ntargets = ntargets;
 }
 
@@ -240,6 +243,98 @@ static void put_top_ops(struct view *v, const struct report *r, const char *pref
 		fprintf(v->out, "%s(%zu more operators called)\n", prefix ? prefix : "", nops - n);
 }
 
+static void fmt_slo_value(const struct slo *s, double v, char *buf, size_t sz)
+{
+	if (s->metric == SLO_ERRORS)
+		snprintf(buf, sz, "%.3g%%", v * 100);
+	else if (s->metric == SLO_RPS)
+		snprintf(buf, sz, "%.1f/s", v);
+	else
+		view_fmt_secs(v, buf, sz);
+}
+
+/* Broken SLO checks of the rows; over the whole run, every check's verdict. */
+static void put_slo(struct view *v, const struct report *r, const char *prefix)
+{
+	const struct slo_set *ss = r->slos;
+
+	if (!ss)
+		return;
+	for (size_t k = 0; k < r->nslo; k++) {
+		const struct slo_eval *e = &r->slo[k];
+		const struct slo *s = &ss->v[e->slo];
+		const struct row *w = &r->rows[e->row];
+		char val[32], lim[32];
+
+		if (e->ok)
+			continue;
+		fmt_slo_value(s, s->limit, lim, sizeof(lim));
+		if (e->has_value) {
+			fmt_slo_value(s, e->value, val, sizeof(val));
+			fprintf(v->out, "%sSLO %s broken: %s pid %d: %s %s (limit %s)\n", prefix, s->text,
+				w->probe->name, (int)w->pid, slo_metric_name(s->metric), val, lim);
+		} else {
+			fprintf(v->out, "%sSLO %s not shown: %s made no call\n", prefix, s->text,
+				w->probe->name);
+		}
+	}
+	if (!r->final)
+		return;
+	for (size_t i = 0; i < ss->n; i++)
+		fprintf(v->out, "SLO %s over the whole run: %s\n", ss->v[i].text,
+			ss->run_failed[i] ? "FAILED" : "met");
+}
+
+/* Windows whose p99 or error rate departs from their recent history. */
+static void put_anomalies(struct view *v, const struct report *r, const char *prefix)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		char val[16], med[16], thr[16];
+
+		if (w->anomaly.p99.on)
+			fprintf(v->out, "%sANOMALY %s pid %d: p99 %s, recent median %s (threshold %s)\n",
+				prefix, w->probe->name, (int)w->pid,
+				view_fmt_secs(w->anomaly.p99.value, val, sizeof(val)),
+				view_fmt_secs(w->anomaly.p99.median, med, sizeof(med)),
+				view_fmt_secs(w->anomaly.p99.threshold, thr, sizeof(thr)));
+		if (w->anomaly.errors.on)
+			fprintf(v->out, "%sANOMALY %s pid %d: errors %.3g%%, recent median %.3g%% "
+				"(threshold %.3g%%)\n", prefix, w->probe->name, (int)w->pid,
+				100 * w->anomaly.errors.value, 100 * w->anomaly.errors.median,
+				100 * w->anomaly.errors.threshold);
+	}
+}
+
+/* The window's (or run's) slowest calls: where the time went, and the
+ * caller's stack, innermost first. */
+static void put_slowest(struct view *v, const struct report *r, const char *prefix)
+{
+	for (size_t i = 0; i < r->nslowest; i++) {
+		const struct exemplar *e = r->slowest[i];
+		const struct call_event *c = &e->call;
+		char dur[16], split[64] = "";
+
+		if (!(c->flags & INFERLAT_CALL_NO_SPLIT) && c->duration_ns)
+			snprintf(split, sizeof(split), " cpu %.0f%% blk %.0f%% runq %.0f%%",
+				 100.0 * (double)c->res.oncpu_ns / (double)c->duration_ns,
+				 100.0 * (double)c->res.offcpu_ns / (double)c->duration_ns,
+				 100.0 * (double)c->res.runq_ns / (double)c->duration_ns);
+		fprintf(v->out, "%sSLOW %s %s pid %u tid %u%s:", prefix,
+			view_fmt_secs(c->duration_ns / 1e9, dur, sizeof(dur)),
+			c->probe_id < v->probes->n ? v->probes->v[c->probe_id].name : "?", c->pid, c->tid, split);
+		for (size_t k = 0; k < e->nframes && k < 6; k++) {
+			const struct sym_frame *f = &e->frames[k];
+
+			if (f->func)
+				fprintf(v->out, "%s%s+%#llx", k ? " <- " : " ", f->func, (unsigned long long)f->off);
+			else
+				fprintf(v->out, "%s%#llx", k ? " <- " : " ", (unsigned long long)f->ip);
+		}
+		fputc('\n', v->out);
+	}
+}
+
 void view_show(struct view *v, const struct report *r)
 {
 	char when[32], prefix[40];
@@ -259,6 +354,13 @@ void view_show(struct view *v, const struct report *r)
 				put_row(v, &r->rows[i]);
 		put_args(v, r, NULL);
 		put_top_ops(v, r, NULL);
+		if (r->nslo || (r->final && r->slos && r->slos->n))
+			fputc('\n', v->out);
+		put_slo(v, r, "");
+		put_anomalies(v, r, "");
+		if (r->nslowest)
+			fprintf(v->out, "\n%s\n", r->final ? "slowest calls of the run:" : "slowest calls:");
+		put_slowest(v, r, "");
 		if (!r->final)
 			put_processes(v, r);
 	} else {
@@ -276,6 +378,40 @@ void view_show(struct view *v, const struct report *r)
 		snprintf(prefix, sizeof(prefix), "%-8s ", when);
 		put_args(v, r, prefix);
 		put_top_ops(v, r, prefix);
+		put_slo(v, r, prefix);
+		put_anomalies(v, r, prefix);
+		put_slowest(v, r, prefix);
+	}
+	fflush(v->out);
+}
+
+void view_show_comparisons(struct view *v, const char *baseline_path,
+			   const struct probe_comparison *pc, size_t n)
+{
+	char clipped[64];
+
+	fprintf(v->out, "\nagainst baseline %s\n%-32s %-10s %8s %8s %24s %24s %24s %9s %6s\n",
+		baseline_path, "PROBE", "VERDICT", "CALLS", "BASE", "P50 CHANGE [95% CI]",
+		"P99 CHANGE [95% CI]", "MEAN CHANGE [95% CI]", "P", "A");
+	for (size_t i = 0; i < n; i++) {
+		const struct comparison *c = &pc[i].c;
+		char p50[32], p99[32], mean[32];
+
+		if (!c->n_base || !c->n_cur) {
+			fprintf(v->out, "%-32s %-10s %8llu %8llu\n", clip(pc[i].probe, 32, clipped, sizeof(clipped)),
+				"no calls", (unsigned long long)c->n_cur, (unsigned long long)c->n_base);
+			continue;
+		}
+		snprintf(p50, sizeof(p50), "%+.1f%% [%+.1f, %+.1f]", 100 * c->p50.change,
+			 100 * c->p50.change_lo, 100 * c->p50.change_hi);
+		snprintf(p99, sizeof(p99), "%+.1f%% [%+.1f, %+.1f]", 100 * c->p99.change,
+			 100 * c->p99.change_lo, 100 * c->p99.change_hi);
+		snprintf(mean, sizeof(mean), "%+.1f%% [%+.1f, %+.1f]", 100 * c->mean.change,
+			 100 * c->mean.change_lo, 100 * c->mean.change_hi);
+		fprintf(v->out, "%-32s %-10s %8llu %8llu %24s %24s %24s %9.2g %6.3f\n",
+			clip(pc[i].probe, 32, clipped, sizeof(clipped)), compare_verdict_name(c->verdict),
+			(unsigned long long)c->n_cur, (unsigned long long)c->n_base, p50, p99, mean, c->p,
+			c->a12);
 	}
 	fflush(v->out);
 }

@@ -27,6 +27,11 @@ struct probe_agg {
 	uint64_t *khist_prev;          /* kernel histogram at the last window */
 	uint64_t run_lost;
 	struct hist kwin;              /* scratch: a kernel window delta */
+	/* whole-run figures of the processes compacted after their exit, merged:
+	 * a baseline keeps their calls once their own histograms are gone */
+	struct hist *gone;
+	uint64_t gone_errors, gone_unsplit;
+	struct res_sum gone_res;
 };
 
 int report_share(const struct report *r, const struct row *w, double *ratio, const char **of)
@@ -51,11 +56,13 @@ int report_share(const struct report *r, const struct row *w, double *ratio, con
 void report_clear(struct report *r)
 {
 	r->n = 0;
+	r->nslo = 0;
 }
 
 void report_free(struct report *r)
 {
 	free(r->rows);
+	free(r->slo);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -72,6 +79,21 @@ struct row *report_add(struct report *r)
 	}
 	memset(&r->rows[r->n], 0, sizeof(struct row));
 	return &r->rows[r->n++];
+}
+
+struct slo_eval *report_add_slo(struct report *r)
+{
+	if (r->nslo == r->capslo) {
+		size_t nc = r->capslo ? r->capslo * 2 : 8;
+		struct slo_eval *nv = realloc(r->slo, nc * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		r->slo = nv;
+		r->capslo = nc;
+	}
+	memset(&r->slo[r->nslo], 0, sizeof(struct slo_eval));
+	return &r->slo[r->nslo++];
 }
 
 int agg_grow(struct aggregator *a)
@@ -118,6 +140,7 @@ void agg_free(struct aggregator *a)
 			series_free(a->probes[i].s[j]);
 		free(a->probes[i].s);
 		free(a->probes[i].khist_prev);
+		free(a->probes[i].gone);
 	}
 	free(a->probes);
 	gpumem_free_all(&a->gpu);
@@ -335,6 +358,8 @@ static int kernel_window(struct aggregator *a, uint32_t id, struct probe_stats *
 	d->nivcsw = cur.nivcsw - pa->kprev.nivcsw;
 	d->unsplit = cur.unsplit - pa->kprev.unsplit;
 	d->thread_full = cur.thread_full - pa->kprev.thread_full;
+	d->exemplars = cur.exemplars - pa->kprev.exemplars;
+	d->exemplar_drops = cur.exemplar_drops - pa->kprev.exemplar_drops;
 	pa->kprev = cur;
 	if (!d->calls) {
 		hist_reset(&pa->kwin);
@@ -366,8 +391,18 @@ static int kernel_window(struct aggregator *a, uint32_t id, struct probe_stats *
 }
 
 /* Keep only the run's figures of a process whose exit was reported. */
-static void compact(struct series *s)
+static int compact(struct probe_agg *pa, struct series *s)
 {
+	if (!pa->gone) {
+		pa->gone = malloc(sizeof(*pa->gone));
+		if (!pa->gone)
+			return -ENOMEM;
+		hist_reset(pa->gone);
+	}
+	hist_merge(pa->gone, s->run);
+	pa->gone_errors += s->run_errors;
+	pa->gone_unsplit += s->run_unsplit;
+	res_add(&pa->gone_res, &s->run_res);
 	s->run_count = s->run->count;
 	if (s->run_count)
 		agg_latency(s->run, &s->run_lat);
@@ -375,6 +410,7 @@ static void compact(struct series *s)
 	free(s->win);
 	s->run = s->win = NULL;
 	s->compact = true;
+	return 0;
 }
 
 static int window_rows(struct aggregator *a, uint32_t id, double span, struct report *r)
@@ -393,8 +429,8 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 	pa->run_lost += d.rb_drops;
 	/* exits reported in the last window: every exporter has their figures */
 	for (size_t i = 0; i < pa->n; i++)
-		if (pa->s[i]->proc->dropped && !pa->s[i]->compact)
-			compact(pa->s[i]);
+		if (pa->s[i]->proc->dropped && !pa->s[i]->compact && (err = compact(pa, pa->s[i])))
+			return err;
 	for (size_t i = 0; i < pa->n; i++)
 		if (!pa->s[i]->compact && pa->s[i]->win->count) {
 			active++;
@@ -433,6 +469,8 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 		row->lost = d.rb_drops;
 		row->untimed = d.depth_drops + d.state_drops;
 		row->thread_full = d.thread_full;
+		row->exemplars = d.exemplars;
+		row->exemplar_drops = d.exemplar_drops;
 	}
 	for (size_t i = 0; i < pa->n; i++) {
 		struct series *s = pa->s[i];
@@ -454,6 +492,8 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 			row->untimed = d.depth_drops + d.state_drops;
 			row->thread_full = d.thread_full;
 			row->from_kernel = kernel_rows;
+			row->exemplars = d.exemplars;
+			row->exemplar_drops = d.exemplar_drops;
 		}
 		hist_merge(s->run, s->win);
 		s->run_errors += s->win_errors;
@@ -485,6 +525,8 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
 		row->thread_full = pa->kprev.thread_full;
+		row->exemplars = pa->kprev.exemplars;
+		row->exemplar_drops = pa->kprev.exemplar_drops;
 		return 0;
 	}
 	if (pa->run_lost && pa->n == 1) {
@@ -521,6 +563,8 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
 		row->thread_full = pa->kprev.thread_full;
 		row->from_kernel = pa->run_lost > 0;
+		row->exemplars = pa->kprev.exemplars;
+		row->exemplar_drops = pa->kprev.exemplar_drops;
 	}
 	return 0;
 }
@@ -550,6 +594,11 @@ int agg_report(struct aggregator *a, double now, double wall, bool final, struct
 	return err;
 }
 
+const uint64_t *agg_kernel_buckets(const struct aggregator *a, uint32_t id)
+{
+	return id < a->nprobes ? a->probes[id].khist_prev : NULL;
+}
+
 int agg_foreach_run(const struct aggregator *a,
 		    int (*fn)(void *ctx, const struct agg_run_view *v), void *ctx)
 {
@@ -567,12 +616,32 @@ int agg_foreach_run(const struct aggregator *a,
 				.probe_id = id, .pid = s->pid,
 				.comm = s->proc->has_comm ? s->proc->comm : NULL,
 				.run = s->run, .errors = s->run_errors, .res = &s->run_res, .proc = s->proc,
-				.args = &s->run_args,
+				.args = &s->run_args, .unsplit = s->run_unsplit,
 			};
 			err = fn(ctx, &v);
 			if (err)
 				return err;
 		}
+	}
+	return 0;
+}
+
+int agg_foreach_exited(const struct aggregator *a,
+		       int (*fn)(void *ctx, const struct agg_run_view *v), void *ctx)
+{
+	for (uint32_t id = 0; id < a->ps->n; id++) {
+		const struct probe_agg *pa = &a->probes[id];
+		struct agg_run_view v = {
+			.probe_id = id, .run = pa->gone, .errors = pa->gone_errors,
+			.res = &pa->gone_res, .unsplit = pa->gone_unsplit,
+		};
+		int err;
+
+		if (!pa->gone)
+			continue;
+		err = fn(ctx, &v);
+		if (err)
+			return err;
 	}
 	return 0;
 }

@@ -38,6 +38,10 @@ int agg_add(struct aggregator *a, const struct call_event *e, double now);
  * whole run instead of the last window. */
 int agg_report(struct aggregator *a, double now, double wall, bool final, struct report *r);
 
+/* The kernel's histogram of probe id since attach, all processes, as of the
+ * last window in which it was called (INFERLAT_HIST_BUCKETS counts). */
+const uint64_t *agg_kernel_buckets(const struct aggregator *a, uint32_t id);
+
 /* Fill a row's latency from a histogram (exact extremes when known). */
 void agg_latency(const struct hist *h, struct latency *lat);
 
@@ -50,6 +54,7 @@ struct agg_run_view {
 	const struct hist *run;
 	uint64_t errors;
 	const struct res_sum *res;  /* where the calls' time went, whole run */
+	uint64_t unsplit;           /* calls without the split, not in res */
 	const struct proc_info *proc;
 	const struct arg_sum *args; /* decoded arguments, whole run */
 };
@@ -57,5 +62,11 @@ struct agg_run_view {
 /* Call fn for every (probe, process) series; returns fn's first non-zero. */
 int agg_foreach_run(const struct aggregator *a,
 		    int (*fn)(void *ctx, const struct agg_run_view *v), void *ctx);
+
+/* Call fn once per probe with the merged whole-run figures of its processes
+ * that exited and were compacted (pid 0, no comm, process or arguments): what
+ * agg_foreach_run no longer shows. */
+int agg_foreach_exited(const struct aggregator *a,
+		       int (*fn)(void *ctx, const struct agg_run_view *v), void *ctx);
 
 #endif

@@ -217,6 +217,15 @@ class Inferlat:
             raise TestFailure("inferlat did not stop within %ds" % timeout)
 
     def records(self):
+        """The window and final records (not the typed ones: exemplars,
+        baseline comparisons)."""
+        return [r for r in self.all_records() if "type" not in r]
+
+    def typed(self, kind):
+        """The {"type": kind, ...} records."""
+        return [r for r in self.all_records() if r.get("type") == kind]
+
+    def all_records(self):
         with open(self.json_path) as f:
             return [json.loads(l) for l in f if l.strip()]
 

@@ -376,7 +376,7 @@ def test_target_execs_another_program(wd):
     notes = []
     for what, prog, after in cases:
         # -w before the --: the fixture's Fixture() would append it to prog
-        fx = Fixture(wd, "-n", 20, "-s", "fixed:300", "-w", "-X", "--", *prog, wait=False,
+        fx = Fixture(wd, "-n", 20, "-s", "fixed:300", "-w", "-x", "--", *prog, wait=False,
                      name=what.replace(" ", ""))
         line = fx.proc.stdout.readline()
         check(line.startswith("ready "), "%s: fixture did not start: %r" % (what, line))

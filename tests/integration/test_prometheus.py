@@ -422,7 +422,7 @@ def check_assets_against(prom, textfile_dir):
 
 def test_rules_pass_promtool(wd):
     r = run([promstack.PROMTOOL, "check", "rules", promstack.RULES])
-    check(r.returncode == 0 and "SUCCESS: 7 rules found" in r.stdout, r.stdout + r.stderr)
+    check(r.returncode == 0 and "SUCCESS: 9 rules found" in r.stdout, r.stdout + r.stderr)
     r = run([promstack.PROMTOOL, "test", "rules", os.path.basename(promstack.RULES_TEST)],
             cwd=os.path.dirname(promstack.RULES_TEST))
     check(r.returncode == 0 and "SUCCESS" in r.stdout, r.stdout + r.stderr)

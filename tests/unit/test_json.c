@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "json.h"
+#include "slo.h"
 
 static char *render(const char *s)
 {
@@ -93,12 +94,77 @@ static void test_record_shape(void **state)
 	free(buf);
 }
 
+/* The checks a window record carries: SLO verdicts and anomalies. */
+static void test_checks_shape(void **state)
+{
+	struct probe p = { .name = "libx.so:f", .symbol = "f" };
+	struct slo v[2];
+	struct slo_set ss;
+	struct row row = { .probe = &p, .pid = 7, .calls = 100, .errors = 3, .rps = 100,
+			   .has_latency = true, .lat = { .p99 = 0.061 } };
+	struct report r = { .ts = 1795000000.25, .span_s = 1 };
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_int_equal(slo_parse("f:p99<50ms", &v[0], err, sizeof(err)), 0);
+	assert_int_equal(slo_parse("errors<5%", &v[1], err, sizeof(err)), 0);
+	assert_int_equal(slo_set_init(&ss, v, 2), 0);
+	row.anomaly.p99 = (struct anomaly_flag){ .on = true, .value = 0.061, .median = 0.01,
+						 .threshold = 0.015 };
+	*report_add(&r) = row;
+	assert_int_equal(slo_judge(&ss, &r), 0);
+	assert_int_equal(json_write_report(f, &r), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, ", \"slo\": [{\"slo\": \"f:p99<50ms\", \"metric\": \"p99\", "
+				    "\"value\": 0.061, \"limit\": 0.05, \"ok\": false}, {\"slo\": \"errors<5%\", "
+				    "\"metric\": \"errors\", \"value\": 0.03, \"limit\": 0.05, \"ok\": true}], "
+				    "\"anomaly\": {\"p99\": {\"value\": 0.061, \"median\": 0.01, "
+				    "\"threshold\": 0.015}}}\n"));
+	free(buf);
+	report_free(&r);
+	slo_set_free(&ss);
+	slo_free(&v[0]);
+	slo_free(&v[1]);
+}
+
+static void test_comparison_shape(void **state)
+{
+	struct probe_comparison pc[2] = {
+		{ .probe = "libx.so:f", .c = { .n_base = 200, .n_cur = 210, .verdict = VERDICT_REGRESSED,
+			.p50 = { .base = 0.005, .cur = 0.0055, .base_lo = 0.0049, .base_hi = 0.0051,
+				 .cur_lo = 0.0054, .cur_hi = 0.0056, .change = 0.1, .change_lo = 0.06,
+				 .change_hi = 0.14 },
+			.u = 40000.5, .z = 12.25, .p = 1e-30, .a12 = 0.95, .rank_biserial = 0.9 } },
+		{ .probe = "libx.so:g", .c = { .n_base = 0, .n_cur = 10 } },
+	};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_int_equal(json_write_comparisons(f, "base.json", pc, 2), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "{\"type\": \"baseline\", \"baseline\": \"base.json\", \"probe\": "
+				    "\"libx.so:f\", \"verdict\": \"regressed\", \"calls\": 210, "
+				    "\"baseline_calls\": 200, \"p50\": {\"baseline\": 0.005, \"current\": 0.0055, "
+				    "\"baseline_ci\": [0.0049, 0.0051], \"current_ci\": [0.0054, 0.0056], "
+				    "\"change\": 0.1, \"change_ci\": [0.06, 0.14]}"));
+	assert_non_null(strstr(buf, "\"mann_whitney\": {\"u\": 40000.5, \"z\": 12.2500, \"p\": 1e-30}, "
+				    "\"effect\": {\"a12\": 0.9500, \"rank_biserial\": 0.9000}}\n"));
+	/* a probe without calls on one side: the counts, no figures */
+	assert_non_null(strstr(buf, "\"probe\": \"libx.so:g\", \"verdict\": \"no_calls\", "
+				    "\"calls\": 10, \"baseline_calls\": 0}\n"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_record_shape),
+		cmocka_unit_test(test_checks_shape),
+		cmocka_unit_test(test_comparison_shape),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -14,6 +14,8 @@
 #include "fake_kstats.h"
 #include "procfs.h"
 #include "prom.h"
+#include "anomaly.h"
+#include "slo.h"
 
 static struct probe probes[2] = {
 	{ .id = 0, .name = "lib.so:a", .err_kind = INFERLAT_ERR_NEG, .hit_cost_ns = 5000 },
@@ -332,6 +334,49 @@ static void test_pid_label_and_no_timestamps(void **state)
 	prom_free(&px);
 }
 
+/* The checks' counters: windows that broke each --slo, windows flagged as
+ * anomalous per probe and metric. */
+static void test_check_counters(void **state)
+{
+	struct slo v[2];
+	struct slo_set ss;
+	struct anomaly_detector d;
+	struct prom_opts o = { 0 };
+	struct prom_exporter px;
+	char err[256], *text;
+
+	assert_int_equal(slo_parse("p99<50ms", &v[0], err, sizeof(err)), 0);
+	assert_int_equal(slo_parse("b:errors<1%", &v[1], err, sizeof(err)), 0);
+	assert_int_equal(slo_set_init(&ss, v, 2), 0);
+	ss.violations[0] = 3;
+	anomaly_init(&d);
+	d.p99_count = calloc(2, sizeof(uint64_t));
+	d.err_count = calloc(2, sizeof(uint64_t));
+	d.nprobes = 2;
+	d.p99_count[1] = 4;
+	d.err_count[1] = 2;
+	o.slos = &ss;
+	o.anomalies = &d;
+	reset();
+	assert_int_equal(prom_init(&px, &ps, &o, NULL, 0), 0);
+	text = render(&px, 0);
+	assert_int_equal(count_of(text, "inferlat_slo_violations_total{slo=\"p99<50ms\"}"), 3);
+	assert_int_equal(count_of(text, "inferlat_slo_violations_total{slo=\"b:errors<1%\"}"), 0);
+	assert_int_equal(count_of(text, "inferlat_anomalies_total{probe=\"lib.so:b\",metric=\"p99\"}"), 4);
+	assert_int_equal(count_of(text, "inferlat_anomalies_total{probe=\"lib.so:a\",metric=\"p99\"}"), 0);
+	/* an error rate only for probes with -E */
+	assert_int_equal(count_of(text, "inferlat_anomalies_total{probe=\"lib.so:a\",metric=\"error_rate\"}"), 0);
+	assert_null(value_of(text, "inferlat_anomalies_total{probe=\"lib.so:b\",metric=\"error_rate\"}"));
+	assert_non_null(strstr(text, "# TYPE inferlat_slo_violations_total counter\n"));
+	assert_non_null(strstr(text, "# TYPE inferlat_anomalies_total counter\n"));
+	free(text);
+	prom_free(&px);
+	anomaly_free(&d);
+	slo_set_free(&ss);
+	slo_free(&v[0]);
+	slo_free(&v[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_label_parse),
 		cmocka_unit_test(test_cumulative_series),
 		cmocka_unit_test(test_pid_label_and_no_timestamps),
+		cmocka_unit_test(test_check_counters),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
