@@ -220,6 +220,23 @@ static void test_per_process_rows(void **state)
 	report_free(&r);
 }
 
+/* Sums what an agg_foreach_* walk shows. */
+struct walk_sum {
+	uint64_t calls, errors, minflt;
+	size_t views;
+};
+
+static int sum_view(void *ctx, const struct agg_run_view *v)
+{
+	struct walk_sum *w = ctx;
+
+	w->calls += v->run->count;
+	w->errors += v->errors;
+	w->minflt += v->res->minflt;
+	w->views++;
+	return 0;
+}
+
 /* A process seen only after it exited is reported once, then dropped; the
  * whole run keeps its figures. */
 static void test_exited_process_reported_once(void **state)
@@ -256,6 +273,17 @@ static void test_exited_process_reported_once(void **state)
 	assert_true(find(&r, 0, gone)->lat.min > 0.00099 && find(&r, 0, gone)->lat.min < 0.00101);
 	assert_true(find(&r, 0, gone)->lat.max > 0.00299 && find(&r, 0, gone)->lat.max < 0.00301);
 	assert_int_equal(find(&r, 0, gone)->res.minflt, 2);
+	/* a baseline walks the live series and then the exited ones, merged per
+	 * probe: the calls are in the second walk, and only there */
+	struct walk_sum live = { 0 }, exited = { 0 };
+
+	assert_int_equal(agg_foreach_run(&a, sum_view, &live), 0);
+	assert_int_equal(agg_foreach_exited(&a, sum_view, &exited), 0);
+	assert_int_equal(live.calls, 0);
+	assert_int_equal(exited.views, 1);
+	assert_int_equal(exited.calls, 2);
+	assert_int_equal(exited.errors, 1);
+	assert_int_equal(exited.minflt, 2);
 	agg_free(&a);
 	proctab_free(&procs);
 	report_free(&r);
