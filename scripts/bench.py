@@ -636,7 +636,7 @@ def runtime_run(paths, name, main, cmd, log, made, traced, wd):
             if bg.proc.returncode:
                 raise BenchError("inferlat -r %s exited %d: %s" % (name, bg.proc.returncode, err.strip()[-600:]))
             with open(js) as f:
-                final = [x for x in (json.loads(l) for l in f if l.strip()) if x["final"]]
+                final = [x for x in (json.loads(l) for l in f if l.strip()) if x.get("final")]
             mains = [x for x in final if is_probe(x, main)]
             if len(mains) != 1:
                 raise BenchError("inferlat -r %s: %d final records of %s: %s" % (
