@@ -16,12 +16,23 @@ from harness import (INFERLAT, LIBINFER, SERVER, Fixture, Inferlat, bpf_links, b
 PROBE = "libinfer.so:infer_run"
 
 
-def prom_count(path, name="inferlat_call_duration_seconds_count", **labels):
-    with open(path) as f:
-        _, samples = promstack.parse_textfile(f.read())
+def prom_count_now(path, name="inferlat_call_duration_seconds_count", **labels):
+    """The one sample of name with labels, or None while the file or the
+    series is not there yet (a window's JSON record is written just before its
+    textfile)."""
+    try:
+        with open(path) as f:
+            _, samples = promstack.parse_textfile(f.read())
+    except FileNotFoundError:
+        return None
     got = [v for n, l, v in samples if n == name and all(l.get(k) == w for k, w in labels.items())]
-    check(len(got) == 1, "%s%s in %s: %s" % (name, labels, path, got))
-    return int(got[0])
+    return int(got[0]) if len(got) == 1 else None
+
+
+def prom_count(path, name="inferlat_call_duration_seconds_count", **labels):
+    got = prom_count_now(path, name, **labels)
+    check(got is not None, "no single %s%s in %s" % (name, labels, path))
+    return got
 
 
 def bpf_ids_of(pid):
@@ -326,7 +337,7 @@ def test_sighup_reopens_output_files(wd):
         a.wait()
         # a's calls are in closed windows (and the textfile) before the rename
         wait_for(lambda: windows_calls([json.loads(l) for l in open(il.json_path) if l.strip()]) == 70
-                 and prom_count(prom, comm="infer-server") == 70, "a's calls in a window")
+                 and prom_count_now(prom, comm="infer-server") == 70, "a's calls in a window")
         for path in (il.json_path, il.calls_path, prom):
             os.rename(path, path + ".1")
         il.proc.send_signal(signal.SIGHUP)
