@@ -297,9 +297,10 @@ def bpf_links():
     return json.loads(out) if out.strip() else []
 
 
-def bpf_objects_of(pid):
-    """Programs and links a process holds open, from its fds' fdinfo."""
-    prog_ids, link_ids = set(), set()
+def bpf_ids_of(pid):
+    """Ids of the BPF programs, links and maps a process holds, from its fds'
+    fdinfo: {"prog": {...}, "link": {...}, "map": {...}}."""
+    ids = {"prog": set(), "link": set(), "map": set()}
     fd_dir = "/proc/%d/fd" % pid
     for fd in os.listdir(fd_dir):
         try:
@@ -308,9 +309,17 @@ def bpf_objects_of(pid):
         except OSError:
             continue
         fields = dict(l.split(":", 1) for l in info.splitlines() if ":" in l)
-        if target == "anon_inode:bpf-prog" and "prog_id" in fields:
-            prog_ids.add(int(fields["prog_id"]))
-        elif target == "anon_inode:bpf_link" and "link_id" in fields:
-            link_ids.add(int(fields["link_id"]))
+        for kind, anon in (("prog", "anon_inode:bpf-prog"), ("link", "anon_inode:bpf_link"),
+                           ("map", "anon_inode:bpf-map")):
+            key = kind + "_id"
+            if target == anon and key in fields:
+                ids[kind].add(int(fields[key]))
+    return ids
+
+
+def bpf_objects_of(pid):
+    """Programs and links a process holds open, as bpftool shows them."""
+    ids = bpf_ids_of(pid)
+    prog_ids, link_ids = ids["prog"], ids["link"]
     return {"progs": [p for p in bpf_progs() if p["id"] in prog_ids],
             "links": [l for l in bpf_links() if l["id"] in link_ids]}

@@ -11,7 +11,7 @@ import subprocess
 import time
 
 import promstack
-from harness import (INFERLAT, LIBINFER, SERVER, Fixture, Inferlat, bpf_links, bpf_progs, check, run)
+from harness import (INFERLAT, LIBINFER, SERVER, Fixture, Inferlat, bpf_ids_of, bpf_links, bpf_progs, check, run)
 
 PROBE = "libinfer.so:infer_run"
 
@@ -33,25 +33,6 @@ def prom_count(path, name="inferlat_call_duration_seconds_count", **labels):
     got = prom_count_now(path, name, **labels)
     check(got is not None, "no single %s%s in %s" % (name, labels, path))
     return got
-
-
-def bpf_ids_of(pid):
-    """Ids of the BPF programs, links and maps a process holds, from fdinfo."""
-    ids = {"prog": set(), "link": set(), "map": set()}
-    fd_dir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(os.path.join(fd_dir, fd))
-            info = open("/proc/%d/fdinfo/%s" % (pid, fd)).read()
-        except OSError:
-            continue
-        fields = dict(l.split(":", 1) for l in info.splitlines() if ":" in l)
-        for kind, anon in (("prog", "anon_inode:bpf-prog"), ("link", "anon_inode:bpf_link"),
-                           ("map", "anon_inode:bpf-map")):
-            key = kind + "_id"
-            if target == anon and key in fields:
-                ids[kind].add(int(fields[key]))
-    return ids
 
 
 def bpf_map_ids():
