@@ -449,19 +449,22 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT);
 	args[0] = f->args[0];
 	args[1] = f->args[1];
-	/* out parameters are filled by the call: read them now */
-	for (int i = 0; cfg && i < INFERLAT_MAX_ARGS; i++) {
-		const struct inferlat_arg *a = &cfg->args[i];
-		__u64 v = 0;
+	/* out parameters are filled by the call: read them now (only probes
+	 * that decode arguments pay for the look) */
+	if (cfg && cfg->nargs) {
+		for (int i = 0; i < INFERLAT_MAX_ARGS; i++) {
+			const struct inferlat_arg *a = &cfg->args[i];
+			__u64 v = 0;
 
-		if (i >= cfg->nargs || a->kind != INFERLAT_ARG_REG_OUT)
-			continue;
-		if (bpf_probe_read_user(&v, a->size == 4 ? 4 : 8, (void *)f->args[i]))
+			if (i >= cfg->nargs || a->kind != INFERLAT_ARG_REG_OUT)
+				continue;
+			if (bpf_probe_read_user(&v, a->size == 4 ? 4 : 8, (void *)f->args[i]))
+				flags |= INFERLAT_CALL_ARG_FAULT;
+			args[i] = arg_width(v, a->size);
+		}
+		if (f->arg_fault)
 			flags |= INFERLAT_CALL_ARG_FAULT;
-		args[i] = arg_width(v, a->size);
 	}
-	if (f->arg_fault)
-		flags |= INFERLAT_CALL_ARG_FAULT;
 	/* a slow call: its caller's stack, taken here so fast calls never pay */
 	if (cfg && cfg->slow_ns && dur >= cfg->slow_ns) {
 		struct exemplar_event *x = bpf_ringbuf_reserve(&exemplars, sizeof(*x), 0);
