@@ -35,7 +35,18 @@ def main():
         wd = harness.Workdir()
         t0 = time.time()
         try:
-            note = fn(wd)
+            try:
+                note = fn(wd)
+            except harness.TestFailure as first:
+                # scheduler-accuracy tests (harness.second_attempt): one
+                # more run, and the first failure stays in the note
+                if not getattr(fn, "second_attempt", False):
+                    raise
+                print("# %s: first attempt failed: %s; running it again" % (name, first), flush=True)
+                wd.cleanup()
+                wd = harness.Workdir()
+                note = fn(wd)
+                note = "passed on a second attempt (first: %s)%s" % (first, "; " + note if note else "")
             print("ok %d - %s (%.1fs)%s" % (i, name, time.time() - t0, "  # " + note if note else ""), flush=True)
         except Exception as e:  # noqa: BLE001 -- every failure is reported
             failed += 1
