@@ -270,4 +270,38 @@ struct exemplar_event {
 	__u64 ips[INFERLAT_STACK_FRAMES];
 };
 
+/*
+ * The request layer (--http): the socket syscalls of traced processes on
+ * connections of traced TCP listening ports, one event per syscall, on their
+ * own ring buffer. Only a bounded prefix of the data leaves the kernel:
+ * enough for a request line, a status line and chunk headers. A record is
+ * the header below followed by 'captured' bytes of data (records are of
+ * variable length: sizeof(struct sock_event) - INFERLAT_SOCK_CAPTURE +
+ * captured).
+ */
+#define INFERLAT_SOCK_CAPTURE 512
+#define INFERLAT_SOCK_RINGBUF_BYTES (8u << 20)
+
+enum inferlat_sock_op {
+	INFERLAT_SOCK_ACCEPT = 1,  /* a connection accepted on a traced port; fd: the new socket */
+	INFERLAT_SOCK_READ = 2,    /* the server read ret bytes (0: the peer closed; < 0: -errno) */
+	INFERLAT_SOCK_WRITE = 3,   /* the server wrote ret bytes (< 0: -errno, e.g. -EPIPE) */
+	INFERLAT_SOCK_CLOSE = 4,   /* the server closed fd */
+	INFERLAT_SOCK_KNOWN = 5,   /* made by the loader: a connection open before it started */
+};
+
+struct sock_event {
+	__u64 ts_ns;        /* CLOCK_MONOTONIC at the syscall's exit */
+	__u64 conn_id;      /* unique per connection in the run (fd numbers are reused) */
+	__s64 ret;          /* READ, WRITE: bytes or -errno; ACCEPT, CLOSE, KNOWN: 0 */
+	__u32 pid, tid;
+	__s32 fd;
+	__u16 op;           /* enum inferlat_sock_op */
+	__u16 port;         /* the connection's local (listening) port */
+	__u32 captured;     /* bytes in data[]: at most min(ret, INFERLAT_SOCK_CAPTURE); fewer
+	                       when ret > 0 bytes went by without a buffer to read (sendfile) */
+	__u32 pad;
+	__u8 data[INFERLAT_SOCK_CAPTURE];   /* the first 'captured' bytes of the data */
+};
+
 #endif /* INFERLAT_H */
