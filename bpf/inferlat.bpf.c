@@ -218,6 +218,236 @@ static __always_inline void read_entry_args(struct pt_regs *ctx, const struct pr
 	}
 }
 
+/*
+ * llama.cpp's sequences. The batch's pointers are taken at entry (the struct
+ * is the callee's stack argument) and its arrays read at return, after the
+ * call's clock stopped, so the summary's reads are not in the duration.
+ */
+struct llama_batch_args {
+	__s32 n_tokens;
+	__u32 pad;
+	__u64 token, embd, pos, n_seq_id, seq_id, logits;
+};
+
+struct pending_batch {
+	struct llama_batch_args b;
+	__u64 ctx;      /* the llama_context (rdi) */
+	__u64 sp;       /* entry stack pointer: pairs the return with its entry */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);   /* tid: llama_decode does not nest */
+	__type(value, struct pending_batch);
+} pending_batches SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, INFERLAT_SEQ_RINGBUF_BYTES);
+} seqs SEC(".maps");
+
+/* The summary is built here (a map value, not the 512-byte stack), with
+ * staging room for one chunk of each array, then copied to the ring. */
+struct seq_scratch {
+	struct seq_event ev;
+	struct llama_batch_args b;
+	__u32 last;     /* slot of the previous token: a sequence's tokens are adjacent */
+	__u32 pad;
+	__s32 pos[INFERLAT_SEQ_CHUNK];
+	__s32 n_seq_id[INFERLAT_SEQ_CHUNK];
+	__u64 seq_id[INFERLAT_SEQ_CHUNK];
+	__s8 logits[INFERLAT_SEQ_CHUNK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct seq_scratch);
+} seq_scratch SEC(".maps");
+
+static __always_inline void note_batch(struct pt_regs *ctx, __u32 tid)
+{
+	struct pending_batch p = {};
+
+	if (bpf_probe_read_user(&p.b, sizeof(p.b), (void *)(PT_REGS_SP(ctx) + 8)))
+		p.b.n_tokens = -1;   /* unreadable: reported as a fault */
+	p.ctx = PT_REGS_PARM1(ctx);
+	p.sp = PT_REGS_SP(ctx);
+	bpf_map_update_elem(&pending_batches, &tid, &p, BPF_ANY);
+}
+
+/* The slot of sequence 'seq', added if new; INFERLAT_SEQ_SLOTS when full. */
+static __always_inline __u32 seq_slot_of(struct seq_scratch *sc, __s32 seq)
+{
+	struct seq_event *ev = &sc->ev;
+	__u32 n = ev->nslots, i;
+
+	i = sc->last;
+	if (i < INFERLAT_SEQ_SLOTS && i < n && ev->slots[i].seq_id == seq)
+		return i;
+	for (i = 0; i < INFERLAT_SEQ_SLOTS; i++) {
+		if (i >= n)
+			break;
+		if (ev->slots[i].seq_id == seq) {
+			sc->last = i;
+			return i;
+		}
+	}
+	if (n >= INFERLAT_SEQ_SLOTS)
+		return INFERLAT_SEQ_SLOTS;
+	ev->slots[n].seq_id = seq;
+	ev->slots[n].n_tokens = 0;
+	ev->slots[n].pos_min = 0x7fffffff;
+	ev->slots[n].pos_max = -1;
+	ev->slots[n].n_logits = 0;
+	ev->slots[n].pad = 0;
+	ev->nslots = n + 1;
+	sc->last = n;
+	return n;
+}
+
+/* Read the chunk of the batch's arrays that token i0 starts. */
+static __always_inline int read_chunk(struct seq_scratch *sc, __u32 i0)
+{
+	__u32 n = (__u32)sc->b.n_tokens - i0;
+
+	if (n > INFERLAT_SEQ_CHUNK)
+		n = INFERLAT_SEQ_CHUNK;
+	/* the verifier must see each read's size bounded where it is used */
+	barrier_var(n);
+	n &= 2 * INFERLAT_SEQ_CHUNK - 1;
+	if (n > INFERLAT_SEQ_CHUNK)
+		return -1;
+	if (sc->b.pos &&
+	    bpf_probe_read_user(sc->pos, n * sizeof(__s32), (void *)(sc->b.pos + i0 * sizeof(__s32))))
+		return -1;
+	if (sc->b.seq_id && sc->b.n_seq_id &&
+	    (bpf_probe_read_user(sc->n_seq_id, n * sizeof(__s32),
+				 (void *)(sc->b.n_seq_id + i0 * sizeof(__s32))) ||
+	     bpf_probe_read_user(sc->seq_id, n * sizeof(__u64),
+				 (void *)(sc->b.seq_id + i0 * sizeof(__u64)))))
+		return -1;
+	if (sc->b.logits && bpf_probe_read_user(sc->logits, n, (void *)(sc->b.logits + i0)))
+		return -1;
+	return 0;
+}
+
+/* One token of the batch (bpf_loop callback); the arrays are read a chunk
+ * at a time. */
+static long seq_token(__u64 idx, void *unused)
+{
+	__u32 zero = 0, i = (__u32)idx, k = i % INFERLAT_SEQ_CHUNK, s;
+	struct seq_scratch *sc = bpf_map_lookup_elem(&seq_scratch, &zero);
+	struct seq_event *ev;
+	__s32 seq = 0, pos;
+	bool out;
+
+	if (!sc)
+		return 1;
+	ev = &sc->ev;
+	if (k == 0 && read_chunk(sc, i))
+		goto fault;
+	if (sc->b.seq_id && sc->b.n_seq_id) {
+		if (sc->n_seq_id[k] < 1)
+			return 0;   /* in no sequence */
+		if (sc->n_seq_id[k] > 1)
+			ev->flags |= INFERLAT_SEQ_SHARED;
+		if (bpf_probe_read_user(&seq, sizeof(seq), (void *)sc->seq_id[k]))
+			goto fault;
+	}
+	s = seq_slot_of(sc, seq);
+	if (s >= INFERLAT_SEQ_SLOTS) {
+		ev->flags |= INFERLAT_SEQ_MORE_SEQS;
+		return 0;
+	}
+	/* logits NULL: only the batch's last token is output (llama.h) */
+	out = sc->b.logits ? sc->logits[k] != 0 : i + 1 == (__u32)sc->b.n_tokens;
+	ev->slots[s].n_tokens++;
+	ev->slots[s].n_logits += out;
+	if (sc->b.pos) {
+		pos = sc->pos[k];
+		if (pos < ev->slots[s].pos_min)
+			ev->slots[s].pos_min = pos;
+		if (pos > ev->slots[s].pos_max)
+			ev->slots[s].pos_max = pos;
+	}
+	return 0;
+fault:
+	ev->flags |= INFERLAT_SEQ_FAULT;
+	return 1;
+}
+
+/* At return of a probe with a INFERLAT_CFG_SEQ_* flag: its seq_event. */
+static __always_inline int send_seq(__u32 cfg_flags, const struct frame *f, __u64 end, __s64 ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 zero = 0, tid = (__u32)pid_tgid, i;
+	struct pending_batch *p = NULL;
+	struct seq_scratch *sc;
+	struct seq_event *ev;
+
+	sc = bpf_map_lookup_elem(&seq_scratch, &zero);
+	if (!sc)
+		return 0;
+	ev = &sc->ev;
+	ev->start_ns = f->ts;
+	ev->end_ns = end;
+	ev->ctx = 0;
+	ev->retval = ret;
+	ev->pid = pid_tgid >> 32;
+	ev->tid = tid;
+	ev->nslots = 0;
+	ev->n_tokens = 0;
+	ev->flags = 0;
+	ev->pad = 0;
+	sc->last = 0;
+	if (cfg_flags & INFERLAT_CFG_SEQ_DECODE) {
+		ev->kind = INFERLAT_SEQ_DECODE;
+		p = bpf_map_lookup_elem(&pending_batches, &tid);
+		if (!p || p->sp != f->sp)
+			return 0;   /* its entry went unseen */
+		sc->b = p->b;
+		ev->ctx = p->ctx;
+		bpf_map_delete_elem(&pending_batches, &tid);
+		ev->n_tokens = sc->b.n_tokens;
+		if (sc->b.n_tokens < 0) {
+			ev->flags |= INFERLAT_SEQ_FAULT;
+		} else {
+			if (!sc->b.pos)
+				ev->flags |= INFERLAT_SEQ_IMPLICIT_POS;
+			if (!sc->b.seq_id || !sc->b.n_seq_id)
+				ev->flags |= INFERLAT_SEQ_IMPLICIT_SEQ;
+			if (sc->b.n_tokens > INFERLAT_SEQ_MAX_TOKENS) {
+				ev->flags |= INFERLAT_SEQ_MORE_TOKENS;
+				sc->b.n_tokens = INFERLAT_SEQ_MAX_TOKENS;
+			}
+			bpf_loop((__u32)sc->b.n_tokens, seq_token, NULL, 0);
+			for (i = 0; i < INFERLAT_SEQ_SLOTS; i++) {
+				if (i >= ev->nslots)
+					break;
+				if (ev->slots[i].pos_max < 0)
+					ev->slots[i].pos_min = -1;
+			}
+		}
+	} else if (cfg_flags & INFERLAT_CFG_SEQ_RM) {
+		ev->kind = INFERLAT_SEQ_RM;
+		ev->nslots = 1;
+		ev->slots[0].seq_id = (__s32)f->args[0];
+		ev->slots[0].pos_min = (__s32)f->args[1];
+		ev->slots[0].pos_max = (__s32)f->args[2];
+		ev->slots[0].n_tokens = 0;
+		ev->slots[0].n_logits = 0;
+		ev->slots[0].pad = 0;
+	} else {
+		ev->kind = INFERLAT_SEQ_CLEAR;
+	}
+	/* only the slots in use cross over */
+	bpf_ringbuf_output(&seqs, ev, sizeof(*ev), BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
 static __always_inline int handle_entry(struct pt_regs *ctx)
 {
 	struct probe_cfg *cfg;
@@ -278,10 +508,12 @@ static __always_inline int handle_entry(struct pt_regs *ctx)
 	}
 	f = &st->f[d & (INFERLAT_STACK_DEPTH - 1)];
 	cfg = bpf_map_lookup_elem(&cfgs, &id);
+	if (cfg && (cfg->flags & INFERLAT_CFG_SEQ_DECODE))
+		note_batch(ctx, tid);
 	if (cfg && cfg->nargs) {
 		read_entry_args(ctx, cfg, f);
 	} else {
-		f->args[0] = f->args[1] = 0;
+		f->args[0] = f->args[1] = f->args[2] = 0;
 		f->arg_fault = 0;
 	}
 	f->probe_id = id;
@@ -322,6 +554,7 @@ static __always_inline void fill_call(struct call_event *e, __u64 start, __u64 d
 	e->res = *res;
 	e->args[0] = args[0];
 	e->args[1] = args[1];
+	e->args[2] = args[2];
 }
 
 static __always_inline int handle_return(struct pt_regs *ctx)
@@ -449,6 +682,7 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT);
 	args[0] = f->args[0];
 	args[1] = f->args[1];
+	args[2] = f->args[2];
 	/* out parameters are filled by the call: read them now (only probes
 	 * that decode arguments pay for the look) */
 	if (cfg && cfg->nargs) {
@@ -484,6 +718,8 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 		}
 	}
 
+	if (cfg && (cfg->flags & (INFERLAT_CFG_SEQ_DECODE | INFERLAT_CFG_SEQ_RM | INFERLAT_CFG_SEQ_CLEAR)))
+		send_seq(cfg->flags, f, now, ret);
 	if (cfg && (cfg->flags & INFERLAT_CFG_NO_EVENT))
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

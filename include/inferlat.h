@@ -110,6 +110,10 @@ enum inferlat_err_kind {
 #define INFERLAT_CALIB_PROBES 3
 
 #define INFERLAT_CFG_NO_EVENT (1u << 0)   /* count and histogram only */
+/* llama.cpp's sequences (struct seq_event below): */
+#define INFERLAT_CFG_SEQ_DECODE (1u << 1) /* llama_decode: summarize the batch */
+#define INFERLAT_CFG_SEQ_RM (1u << 2)     /* llama_memory_seq_rm: args seq, p0, p1 */
+#define INFERLAT_CFG_SEQ_CLEAR (1u << 3)  /* llama_memory_clear */
 
 /*
  * Arguments a probe decodes (runtime presets): where each value is, read by
@@ -119,7 +123,7 @@ enum inferlat_err_kind {
  * value is copied onto the stack, at [rsp + 8] at entry (above the return
  * address).
  */
-#define INFERLAT_MAX_ARGS 2
+#define INFERLAT_MAX_ARGS 3
 
 enum inferlat_arg_kind {
 	INFERLAT_ARG_NONE = 0,
@@ -302,6 +306,56 @@ struct sock_event {
 	                       when ret > 0 bytes went by without a buffer to read (sendfile) */
 	__u32 pad;
 	__u8 data[INFERLAT_SOCK_CAPTURE];   /* the first 'captured' bytes of the data */
+};
+
+/*
+ * llama.cpp's sequences: what each llama_decode batch carries, per sequence,
+ * and the calls that clear a sequence's memory, on their own ring buffer in
+ * the order they happened, so the loader can follow every sequence (a
+ * request) through the shared batches. The batch is summarized in the kernel
+ * (bounded reads of its pos, n_seq_id, seq_id and logits arrays at return),
+ * never copied. struct llama_batch (llama.h), passed by value on the stack:
+ * { int32 n_tokens; token*; embd*; pos*; n_seq_id*; seq_id**; logits* }.
+ */
+#define INFERLAT_SEQ_SLOTS 16           /* sequences summarized per batch */
+#define INFERLAT_SEQ_CHUNK 16           /* tokens read per loop step */
+#define INFERLAT_SEQ_MAX_TOKENS 8192    /* tokens summarized per batch */
+#define INFERLAT_SEQ_RINGBUF_BYTES (1u << 20)
+
+enum inferlat_seq_kind {
+	INFERLAT_SEQ_DECODE = 1,   /* a llama_decode call and its batch */
+	INFERLAT_SEQ_RM = 2,       /* llama_memory_seq_rm(mem, seq, p0, p1): slots[0] */
+	INFERLAT_SEQ_CLEAR = 3,    /* llama_memory_clear(mem, data): every sequence */
+};
+
+/* seq_event flags */
+#define INFERLAT_SEQ_IMPLICIT_POS (1u << 0)   /* pos NULL: positions continue the memory's */
+#define INFERLAT_SEQ_IMPLICIT_SEQ (1u << 1)   /* seq_id NULL: every token is sequence 0 */
+#define INFERLAT_SEQ_MORE_SEQS (1u << 2)      /* more sequences than slots: tokens uncounted */
+#define INFERLAT_SEQ_MORE_TOKENS (1u << 3)    /* n_tokens > SEQ_MAX_TOKENS: the rest unread */
+#define INFERLAT_SEQ_SHARED (1u << 4)         /* tokens in several sequences: the first counted */
+#define INFERLAT_SEQ_FAULT (1u << 5)          /* an array could not be read */
+
+struct seq_slot {
+	__s32 seq_id;
+	__u32 n_tokens;   /* its tokens in the batch */
+	__s32 pos_min, pos_max;   /* -1 with INFERLAT_SEQ_IMPLICIT_POS */
+	__u32 n_logits;   /* its tokens whose logits are output (one per sampled token) */
+	__u32 pad;
+};
+
+struct seq_event {
+	__u64 start_ns;     /* CLOCK_MONOTONIC at entry */
+	__u64 end_ns;       /* at return */
+	__u64 ctx;          /* DECODE: the llama_context; RM, CLEAR: the llama_memory */
+	__s64 retval;
+	__u32 pid, tid;
+	__u16 kind;         /* enum inferlat_seq_kind */
+	__u16 nslots;       /* slots[] in use */
+	__s32 n_tokens;     /* DECODE: batch.n_tokens */
+	__u32 flags;        /* INFERLAT_SEQ_* */
+	__u32 pad;
+	struct seq_slot slots[INFERLAT_SEQ_SLOTS];
 };
 
 #endif /* INFERLAT_H */

@@ -212,6 +212,12 @@ static int configure(struct session *s, struct probe_set *ps, size_t first, cons
 
 		/* entry sites only skip rsp-neutral instructions: stack offsets hold */
 		cfg.nargs = p->decode.nargs;
+		if (p->decode.measure == MEASURE_TOKENS)
+			cfg.flags |= INFERLAT_CFG_SEQ_DECODE;
+		else if (p->decode.measure == MEASURE_SEQ_RM)
+			cfg.flags |= INFERLAT_CFG_SEQ_RM;
+		else if (p->decode.measure == MEASURE_SEQ_CLEAR)
+			cfg.flags |= INFERLAT_CFG_SEQ_CLEAR;
 		memcpy(cfg.args, p->decode.args, sizeof(cfg.args));
 		err = bpf_map__update_elem(s->skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
 		if (err) {
@@ -385,6 +391,7 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	s->hists_fd = bpf_map__fd(skel->maps.hists);
 	s->ctl_fd = bpf_map__fd(skel->maps.ctl);
 	s->exemplars_fd = bpf_map__fd(skel->maps.exemplars);
+	s->seqs_fd = bpf_map__fd(skel->maps.seqs);
 
 	if (ps->filter_tgid) {
 		for (size_t i = 0; i < t->npids; i++) {

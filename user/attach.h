@@ -18,6 +18,7 @@ struct session {
 	int stats_fd, hists_fd;
 	int ctl_fd;          /* control messages (struct ctl_event) */
 	int exemplars_fd;    /* slow calls with their stacks (struct exemplar_event) */
+	int seqs_fd;         /* llama.cpp's sequences (struct seq_event) */
 	uint64_t slow_ns;    /* the slow-call threshold new probes start with (0: none) */
 	double attach_s;     /* wall time spent attaching */
 	bool multi;          /* uprobe_multi links (else one perf uprobe per site) */

@@ -26,6 +26,24 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int on_seq(void *ctx, void *data, size_t size)
+{
+	struct events *ev = ctx;
+	int err;
+
+	if (size < sizeof(struct seq_event))
+		return 0;
+	err = agg_add_seq(ev->agg, data);
+	if (err && !ev->err)
+		ev->err = err;
+	return 0;
+}
+
+int events_listen_seqs(struct events *ev, int map_fd)
+{
+	return ring_buffer__add(ev->rb, map_fd, on_seq, ev);
+}
+
 int events_open(struct events *ev, int map_fd, struct aggregator *agg,
 		const struct probe_set *ps, FILE *calls)
 {

@@ -22,6 +22,8 @@ struct events {
 
 int events_open(struct events *ev, int map_fd, struct aggregator *agg,
 		const struct probe_set *ps, FILE *calls);
+/* Also consume llama.cpp's sequence events (the seqs ring buffer). */
+int events_listen_seqs(struct events *ev, int map_fd);
 /* Wait up to timeout_ms for the producer's wake-up, then consume all that is
  * there: the producer only wakes us when the buffer fills, so a tick-driven
  * consume keeps the cost per event low. Returns events consumed or -errno. */

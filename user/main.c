@@ -375,6 +375,7 @@ int main(int argc, char **argv)
 	    (err = proctab_init(&procs)) ||
 	    (err = agg_init(&agg, &ps, &ks, &procs, start)) ||
 	    (err = events_open(&ev, sess.events_fd, &agg, &ps, calls)) ||
+	    (err = events_listen_seqs(&ev, sess.seqs_fd)) ||
 	    (tf.path && (err = prom_init(&prom, &ps, &po, tg.pids, tg.npids))) ||
 	    (err = watch_listen(&watch, ev.rb)) ||
 	    ((opt.slow_auto || opt.slow_s > 0) && (err = exemplars_listen(&ex, ev.rb, sess.exemplars_fd)))) {

@@ -20,6 +20,8 @@ enum probe_measure {
 	MEASURE_BYTES,    /* args[0]: bytes moved (cudaMemcpy's count) */
 	MEASURE_ALLOC,    /* args[0]: bytes, args[1]: the pointer returned (cudaMalloc) */
 	MEASURE_FREE,     /* args[0]: the pointer freed (cudaFree) */
+	MEASURE_SEQ_RM,   /* args: seq, p0, p1 (llama_memory_seq_rm): a sequence's memory cut */
+	MEASURE_SEQ_CLEAR,   /* llama_memory_clear: every sequence's memory cleared */
 };
 
 struct probe_decode {

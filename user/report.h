@@ -12,6 +12,7 @@
 
 struct slo_set;
 struct exemplar;
+struct seq_sum;
 
 struct latency {              /* seconds */
 	double mean, min, max, p50, p90, p99, p999;
@@ -65,6 +66,7 @@ struct row {                  /* one probe in one process */
 	struct anomaly_mark anomaly;   /* windows only */
 	uint64_t exemplars;       /* slow calls sent with their stack (whole probe) */
 	uint64_t exemplar_drops;  /* ... and not sent: their ring buffer was full */
+	const struct seq_sum *req;  /* llama_decode: requests from the sequences (seqs.h), or NULL */
 };
 
 struct slo_eval {             /* one SLO check (--slo) judged on one row */

@@ -44,7 +44,16 @@ static const struct preset_probe llama_probes[] = {
 	  "tokens, tokens/s; batches of more than one token are prompt processing (their mean "
 	  "duration: time to first token), single-token batches generation (time per output token)",
 	  { MEASURE_TOKENS, 1, { STACK(8, 4) } }, false, NULL },
-	{ "libllama.so:llama_tokenize", 0, NULL, "ret<0", "text to tokens", NULL, { 0 }, false, NULL },
+	{ "libllama.so:llama_tokenize", 0, NULL, NULL, "text to tokens. No error predicate: a negative "
+	  "return is the size a too-small buffer needed, and callers (node-llama-cpp, llama-server's "
+	  "common_tokenize) ask for the size that way first", NULL, { 0 }, false, NULL },
+	{ "libllama.so:llama_memory_seq_rm", 0, NULL, NULL,
+	  "a sequence's memory cut (a request ends: its sequence is freed or restarts on a kept prefix)",
+	  "seq_id (esi), p0 (edx), p1 (ecx): the request layer's sequence boundaries",
+	  { MEASURE_SEQ_RM, 3, { REG(1, 4), REG(2, 4), REG(3, 4) } }, false, NULL },
+	{ "libllama.so:llama_memory_clear", 0, NULL, NULL,
+	  "every sequence's memory cleared (each request ends)", NULL,
+	  { MEASURE_SEQ_CLEAR, 0, { { 0 } } }, false, NULL },
 	{ "libllama.so:llama_model_load_from_file", 0, NULL, "ret64==0", "model load", NULL, { 0 }, false, NULL },
 	{ "libggml-base.so:ggml_backend_sched_graph_compute_async", 0, NULL, "ret!=0",
 	  "graph compute in ggml (scheduler, all backends): compare with llama_decode's total for "

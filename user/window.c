@@ -123,6 +123,7 @@ int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k,
 	a->k = k;
 	a->procs = procs;
 	a->win_start = a->run_start = now;
+	seqtab_init(&a->seqs);
 	return agg_grow(a);
 }
 
@@ -144,6 +145,7 @@ void agg_free(struct aggregator *a)
 	}
 	free(a->probes);
 	gpumem_free_all(&a->gpu);
+	seqtab_free(&a->seqs);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -569,11 +571,28 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 	return 0;
 }
 
+int agg_add_seq(struct aggregator *a, const struct seq_event *e)
+{
+	return seqtab_event(&a->seqs, e);
+}
+
+/* Requests of the process whose llama_decode a row is. */
+static void fill_requests(const struct aggregator *a, struct report *r, bool final)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct row *w = &r->rows[i];
+
+		if (w->probe && w->probe->decode.measure == MEASURE_TOKENS && w->pid)
+			w->req = seqtab_sum(&a->seqs, w->pid, final);
+	}
+}
+
 int agg_report(struct aggregator *a, double now, double wall, bool final, struct report *r)
 {
 	int err = 0;
 
 	report_clear(r);
+	seqtab_window(&a->seqs, (uint64_t)(now * 1e9), final);
 	r->ts = wall;
 	r->final = final;
 	if (!final) {
@@ -591,6 +610,7 @@ int agg_report(struct aggregator *a, double now, double wall, bool final, struct
 		for (uint32_t id = 0; id < a->nprobes && !err; id++)
 			err = final_rows(a, id, r->span_s, r);
 	}
+	fill_requests(a, r, final);
 	return err;
 }
 

@@ -14,6 +14,7 @@
 #include "kstats.h"
 #include "procstat.h"
 #include "report.h"
+#include "seqs.h"
 
 struct series;
 
@@ -25,6 +26,7 @@ struct aggregator {
 	double win_start, run_start;   /* CLOCK_MONOTONIC seconds */
 	size_t nprobes;             /* probes aggregated: ps->n at init or last agg_grow */
 	struct gpumem gpu;          /* live GPU allocations per process (decoded cudaMalloc/Free) */
+	struct seqtab seqs;         /* llama.cpp's sequences: requests per process */
 };
 
 int agg_init(struct aggregator *a, const struct probe_set *ps, struct kstats *k,
@@ -34,6 +36,8 @@ void agg_free(struct aggregator *a);
 int agg_grow(struct aggregator *a);
 /* One call event from the ring buffer; now is CLOCK_MONOTONIC. */
 int agg_add(struct aggregator *a, const struct call_event *e, double now);
+/* A llama.cpp sequence event (the seqs ring buffer). */
+int agg_add_seq(struct aggregator *a, const struct seq_event *e);
 /* Close the window at now (monotonic) / wall (Unix), filling r. final: the
  * whole run instead of the last window. */
 int agg_report(struct aggregator *a, double now, double wall, bool final, struct report *r);
