@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json.h"
+#include "seqs.h"
+#include "window.h"
 #include "slo.h"
 #include "utf8.h"
 
@@ -131,14 +133,17 @@ static void put_args(FILE *f, const struct report *r, const struct row *w)
 		fprintf(f, ", \"prompt_batches\": %llu, \"prompt_tokens\": %llu, \"generated\": %llu",
 			(unsigned long long)a->prompt_batches, (unsigned long long)a->prompt_tokens,
 			(unsigned long long)a->gen_batches);
+		/* call-level: a batch of several tokens may mix one sequence's
+		 * prompt with others' generated tokens; request-level figures are
+		 * in "requests" */
 		if (a->prompt_batches) {
-			fputs(", \"ttft_s\": ", f);
+			fputs(", \"prompt_batch_s\": ", f);
 			put_secs(f, (double)a->prompt_ns / 1e9 / (double)a->prompt_batches);
 			fputs(", \"prompt_tokens_per_s\": ", f);
 			put_secs(f, a->prompt_ns ? (double)a->prompt_tokens / ((double)a->prompt_ns / 1e9) : 0);
 		}
 		if (a->gen_batches) {
-			fputs(", \"tpot_s\": ", f);
+			fputs(", \"token_batch_s\": ", f);
 			put_secs(f, (double)a->gen_ns / 1e9 / (double)a->gen_batches);
 		}
 		break;
@@ -162,6 +167,55 @@ static void put_args(FILE *f, const struct report *r, const struct row *w)
 		fprintf(f, ", \"live_bytes\": %llu, \"peak_live_bytes\": %llu",
 			(unsigned long long)w->gpu_live, (unsigned long long)w->gpu_peak);
 	fprintf(f, ", \"unreadable\": %llu}", (unsigned long long)a->faults);
+}
+
+static void put_quantiles(FILE *f, const char *name, const struct hist *h)
+{
+	struct latency l;
+
+	if (!h->count)
+		return;
+	agg_latency(h, &l);
+	fprintf(f, ", \"%s\": {\"count\": %llu, \"mean\": ", name, (unsigned long long)h->count);
+	put_secs(f, l.mean);
+	fputs(", \"p50\": ", f);
+	put_secs(f, l.p50);
+	fputs(", \"p90\": ", f);
+	put_secs(f, l.p90);
+	fputs(", \"p99\": ", f);
+	put_secs(f, l.p99);
+	fputs(", \"max\": ", f);
+	put_secs(f, l.max);
+	fputc('}', f);
+}
+
+/* Requests from llama.cpp's sequences (seqs.h): what each figure covers is
+ * said there and in README. */
+static void put_requests(FILE *f, const struct report *r, const struct row *w)
+{
+	const struct seq_sum *q = w->req;
+	double span = r->span_s > 0 ? r->span_s : 0;
+
+	if (!q)
+		return;
+	fprintf(f, ", \"requests\": {\"count\": %llu, \"started\": %llu, \"per_s\": ",
+		(unsigned long long)q->finished, (unsigned long long)q->started);
+	put_secs(f, span ? (double)q->finished / span : 0);
+	fprintf(f, ", \"prompt_tokens\": %llu, \"generated_tokens\": %llu, \"prompt_tokens_per_s\": ",
+		(unsigned long long)q->prompt_tokens, (unsigned long long)q->generated_tokens);
+	put_secs(f, span ? (double)q->prompt_tokens / span : 0);
+	fputs(", \"generated_tokens_per_s\": ", f);
+	put_secs(f, span ? (double)q->generated_tokens / span : 0);
+	put_quantiles(f, "prefill_s", &q->prefill);
+	put_quantiles(f, "inter_token_s", &q->itl);
+	put_quantiles(f, "duration_s", &q->duration);
+	if (q->decodes) {
+		fputs(", \"sequences_per_decode\": {\"mean\": ", f);
+		put_secs(f, (double)q->busy_seqs / (double)q->decodes);
+		fprintf(f, ", \"max\": %u, \"decodes\": %llu}", q->max_seqs,
+			(unsigned long long)q->decodes);
+	}
+	fprintf(f, ", \"partial_batches\": %llu}", (unsigned long long)q->partial);
 }
 
 /* The SLO checks judged on row i: what was measured against what limit. */
@@ -248,6 +302,7 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 	}
 	put_resources(f, w);
 	put_args(f, r, w);
+	put_requests(f, r, w);
 	{
 		const char *of;
 		double ratio;
@@ -294,8 +349,8 @@ int json_write_call(FILE *f, const struct probe *p, const struct call_event *e)
 		(unsigned long long)e->res.oncpu_ns, (unsigned long long)e->res.offcpu_ns,
 		(unsigned long long)e->res.runq_ns, e->res.minflt, e->res.majflt, e->res.nvcsw, e->res.nivcsw);
 	if (p->decode.nargs) {
-		fprintf(f, ", \"args\": [%llu, %llu]", (unsigned long long)e->args[0],
-			(unsigned long long)e->args[1]);
+		fprintf(f, ", \"args\": [%llu, %llu, %llu]", (unsigned long long)e->args[0],
+			(unsigned long long)e->args[1], (unsigned long long)e->args[2]);
 		if (e->flags & INFERLAT_CALL_ARG_FAULT)
 			fputs(", \"args_unreadable\": true", f);
 	}

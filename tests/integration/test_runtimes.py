@@ -366,8 +366,30 @@ def test_llama_preset_tokens(wd):
     check_mean("llama_decode", d["latency_s"]["mean"], mean, cost)
     prompt = [e - s for n, s, e in decodes if n > 1]
     gen = [e - s for n, s, e in decodes if n == 1]
-    check_mean("time to first token", t["ttft_s"], sum(prompt) / len(prompt) / 1e9, cost)
-    check_mean("time per output token", t["tpot_s"], sum(gen) / len(gen) / 1e9, cost)
+    check_mean("prompt batch", t["prompt_batch_s"], sum(prompt) / len(prompt) / 1e9, cost)
+    check_mean("single-token batch", t["token_batch_s"], sum(gen) / len(gen) / 1e9, cost)
+    # requests from the sequence: llama_batch_get_one batches (implicit
+    # positions), a request per llama_memory_clear
+    q = d["requests"]
+    check(q["count"] == LLAMA_SEQS and q["started"] == LLAMA_SEQS, "requests: %s" % q)
+    check(q["prompt_tokens"] == tot["prompt_tokens"], "request prompt tokens %d, harness %d"
+          % (q["prompt_tokens"], tot["prompt_tokens"]))
+    # every decode outputs logits; the harness samples no token from its
+    # last one per sequence, so one more per request than it generated
+    check(q["generated_tokens"] == tot["generated"] + LLAMA_SEQS, "generated %d, harness %d + %d"
+          % (q["generated_tokens"], tot["generated"], LLAMA_SEQS))
+    per_seq = LLAMA_GEN + 1
+    gaps, prefills = [], []
+    for k in range(LLAMA_SEQS):
+        seq = decodes[k * per_seq:(k + 1) * per_seq]
+        prefills.append(seq[0][2] - seq[0][1])
+        gaps += [seq[i][2] - seq[i - 1][2] for i in range(1, len(seq))]
+    check(q["inter_token_s"]["count"] == len(gaps), "inter-token gaps %d, harness %d"
+          % (q["inter_token_s"]["count"], len(gaps)))
+    check_mean("inter-token latency", q["inter_token_s"]["mean"], sum(gaps) / len(gaps) / 1e9, cost)
+    check_mean("prefill", q["prefill_s"]["mean"], sum(prefills) / len(prefills) / 1e9, cost)
+    check(q["sequences_per_decode"]["mean"] == 1 and q["sequences_per_decode"]["decodes"] == d["calls"],
+          "sequences per decode: %s" % q["sequences_per_decode"])
     # ggml's graph compute, inside llama_decode: a share of its time
     g = one(il, "ggml_backend_sched_graph_compute_async")
     check(g["calls"] == d["calls"], "one graph compute per decode: %d vs %d" % (g["calls"], d["calls"]))
@@ -384,11 +406,11 @@ def test_llama_preset_tokens(wd):
     gen_s = prom_value(s, "inferlat_decode_seconds_total", phase="generation")
     check_mean("textfile generation seconds per token", gen_s / len(gen), sum(gen) / len(gen) / 1e9, cost)
     plain_mean = sum(e - s for _, s, e in plain) / len(plain) / 1e9
-    return ("llama_decode x%d = harness; tokens %d prompt (%d batches) + %d generated = harness; TTFT %.0f us "
-            "(harness %.0f), TPOT %.0f us (harness %.0f); ggml %.0f%% of decode; harness decode mean "
+    return ("llama_decode x%d = harness; %d requests, tokens %d prompt + %d generated = harness; prefill %.0f us "
+            "(harness %.0f), inter-token %.0f us (harness %.0f); ggml %.0f%% of decode; harness decode mean "
             "without inferlat %.0f us, with %.0f us" % (
-                d["calls"], t["prompt_tokens"], t["prompt_batches"], t["generated"], t["ttft_s"] * 1e6,
-                sum(prompt) / len(prompt) / 1e3, t["tpot_s"] * 1e6, sum(gen) / len(gen) / 1e3,
+                d["calls"], q["count"], q["prompt_tokens"], t["generated"], q["prefill_s"]["mean"] * 1e6,
+                sum(prefills) / len(prefills) / 1e3, q["inter_token_s"]["mean"] * 1e6, sum(gaps) / len(gaps) / 1e3,
                 share * 100, plain_mean * 1e6, mean * 1e6))
 
 
