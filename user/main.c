@@ -494,6 +494,7 @@ int main(int argc, char **argv)
 			;
 		double now = mono_now();
 
+		agg_run_over(&agg);
 		if (!agg_report(&agg, now, wall_now(), false, &rep) && !judge(&slos, &anomalies, &rep)) {
 			if (json)
 				json_write_report(json, &rep);

@@ -11,6 +11,75 @@
 #include "slo.h"
 #include "utf8.h"
 
+/*
+ * Request histograms from llama.cpp's sequences, with OpenTelemetry's GenAI
+ * server bucket boundaries (gen_ai.server.time_to_first_token,
+ * .time_per_output_token, .request.duration), so dashboards written for them
+ * line up. A bound's count is exact to the internal bucket holding it (0.8%).
+ */
+#define GENAI_MAX_BOUNDS 16
+
+struct genai_family {
+	const char *name, *help;
+	size_t off;               /* the struct hist in struct seq_sum */
+	size_t n;
+	double bounds[GENAI_MAX_BOUNDS];
+};
+
+static const struct genai_family genai_families[] = {
+	{ "inferlat_gen_ai_server_time_to_first_token_seconds",
+	  "llama.cpp requests from the sequences: from the start of the first llama_decode carrying "
+	  "the request's prompt to the end of the decode that outputs its first token's logits "
+	  "(the server's queueing and the HTTP exchange are outside).",
+	  offsetof(struct seq_sum, prefill), 16,
+	  { 0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0 } },
+	{ "inferlat_gen_ai_server_time_per_output_token_seconds",
+	  "llama.cpp requests: time between the ends of consecutive decodes that output a token of "
+	  "the same sequence (inter-token latency; sampling and the server's loop included).",
+	  offsetof(struct seq_sum, itl), 13,
+	  { 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5 } },
+	{ "inferlat_gen_ai_server_request_duration_seconds",
+	  "llama.cpp requests: from the first prompt decode's start to the last decode's end.",
+	  offsetof(struct seq_sum, duration), 14,
+	  { 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92 } },
+};
+
+#define GENAI_FAMILIES (sizeof(genai_families) / sizeof(genai_families[0]))
+
+struct genai_cum {            /* cumulative request figures of a label set */
+	uint64_t le[GENAI_FAMILIES][GENAI_MAX_BOUNDS];
+	uint64_t count[GENAI_FAMILIES], sum_ns[GENAI_FAMILIES];
+	uint64_t requests, prompt_tokens, generated_tokens, busy_seqs, decodes;
+};
+
+static void genai_take(struct genai_cum *c, const struct seq_sum *q)
+{
+	for (size_t k = 0; k < GENAI_FAMILIES; k++) {
+		const struct genai_family *g = &genai_families[k];
+		const struct hist *h = (const struct hist *)((const char *)q + g->off);
+
+		for (size_t b = 0; b < g->n; b++)
+			c->le[k][b] = hist_count_le(h, (uint64_t)(g->bounds[b] * 1e9 + 0.5));
+		c->count[k] = h->count;
+		c->sum_ns[k] = h->sum_ns;
+	}
+	c->requests = q->finished;
+	c->prompt_tokens = q->prompt_tokens;
+	c->generated_tokens = q->generated_tokens;
+	c->busy_seqs = q->busy_seqs;
+	c->decodes = q->decodes;
+}
+
+/* to += now - was, field by field (every field a uint64_t) */
+static void genai_add_delta(struct genai_cum *to, const struct genai_cum *now, const struct genai_cum *was)
+{
+	uint64_t *t = (uint64_t *)to;
+	const uint64_t *n = (const uint64_t *)now, *w = (const uint64_t *)was;
+
+	for (size_t i = 0; i < sizeof(*to) / sizeof(uint64_t); i++)
+		t[i] += n[i] - w[i];
+}
+
 struct prom_series {          /* one exported label set of the call metrics */
 	uint32_t probe_id;
 	char *comm;               /* NULL: unknown */
@@ -19,6 +88,8 @@ struct prom_series {          /* one exported label set of the call metrics */
 	uint64_t cum[PROM_NBOUNDS];
 	struct res_sum res;
 	struct arg_sum args;
+	bool has_req;             /* llama_decode with sequence events */
+	struct genai_cum req;
 };
 
 struct prom_seen {            /* one aggregator series: what was taken in */
@@ -29,6 +100,7 @@ struct prom_seen {            /* one aggregator series: what was taken in */
 	uint64_t cum[PROM_NBOUNDS];
 	struct res_sum res;
 	struct arg_sum args;
+	struct genai_cum req;
 	bool live;
 };
 
@@ -43,7 +115,7 @@ struct prom_proc {            /* a live target process, as of the last update */
 };
 
 /* Labels inferlat sets itself; --label may not take them. */
-static const char *const own_labels[] = { "probe", "runtime", "comm", "pid", "le", "version", "slo",
+static const char *const own_labels[] = { "probe", "runtime", "comm", "pid", "le", "version", "slo", "phase", "token_type",
 					  "metric" };
 
 uint64_t prom_bound_ns(size_t i)
@@ -269,6 +341,7 @@ static int take_in(void *ctx, const struct agg_run_view *v)
 		memset(s->cum, 0, sizeof(s->cum));
 		memset(&s->res, 0, sizeof(s->res));
 		memset(&s->args, 0, sizeof(s->args));
+		memset(&s->req, 0, sizeof(s->req));
 		s->count = s->errors = s->sum_ns = 0;
 	}
 	prom_cumulative(v->run, cum);
@@ -296,6 +369,14 @@ static int take_in(void *ctx, const struct agg_run_view *v)
 		s->to->args.bytes += v->args->bytes - s->args.bytes;
 		s->to->args.ops += v->args->ops - s->args.ops;
 		s->args = *v->args;
+	}
+	if (v->req) {
+		struct genai_cum now;
+
+		genai_take(&now, v->req);
+		genai_add_delta(&s->to->req, &now, &s->req);
+		s->req = now;
+		s->to->has_req = true;
 	}
 	s->count = v->run->count;
 	s->sum_ns = v->run->sum_ns;
@@ -628,8 +709,9 @@ static void put_runtime(FILE *f, const struct prom_exporter *px)
 		put_arg_counter(f, px, "inferlat_tokens_total", MEASURE_TOKENS, "phase", "generation",
 				offsetof(struct arg_sum, gen_batches), false);
 		family(f, "inferlat_decode_batches_total", "counter",
-		       "Decode calls by phase; with inferlat_decode_seconds_total: time to first token "
-		       "(prompt) and time per output token (generation).");
+		       "Decode calls by phase (call level: a batch of several tokens can mix one "
+		       "request's prompt with other requests' generated tokens; request figures are the "
+		       "inferlat_gen_ai_server_* families).");
 		put_arg_counter(f, px, "inferlat_decode_batches_total", MEASURE_TOKENS, "phase", "prompt",
 				offsetof(struct arg_sum, prompt_batches), false);
 		put_arg_counter(f, px, "inferlat_decode_batches_total", MEASURE_TOKENS, "phase", "generation",
@@ -660,6 +742,84 @@ static void put_runtime(FILE *f, const struct prom_exporter *px)
 			fprintf(f, "%" PRIu64 "\n", px->procs[i].gpu_live);
 		}
 	}
+}
+
+static void put_genai_counter(FILE *f, const struct prom_exporter *px, const char *name,
+			      const char *key, const char *value, size_t off)
+{
+	for (size_t i = 0; i < px->nseries; i++) {
+		const struct prom_series *s = px->series[i];
+		struct lbl l = { f, false };
+
+		if (!s->has_req)
+			continue;
+		fputs(name, f);
+		put_labels(&l, px, &px->ps->v[s->probe_id], s);
+		if (key)
+			lbl_add(&l, key, value);
+		lbl_end(&l);
+		fprintf(f, " %" PRIu64 "\n", *(const uint64_t *)((const char *)&s->req + off));
+	}
+}
+
+/* Requests from llama.cpp's sequences: announced with the llama.cpp preset. */
+static void put_requests(FILE *f, const struct prom_exporter *px)
+{
+	if (!any_measure(px, MEASURE_TOKENS))
+		return;
+	for (size_t k = 0; k < GENAI_FAMILIES; k++) {
+		const struct genai_family *g = &genai_families[k];
+		char name[128];
+
+		family(f, g->name, "histogram", g->help);
+		for (size_t i = 0; i < px->nseries; i++) {
+			const struct prom_series *s = px->series[i];
+			const struct probe *p = &px->ps->v[s->probe_id];
+
+			if (!s->has_req)
+				continue;
+			for (size_t b = 0; b <= g->n; b++) {
+				struct lbl l = { f, false };
+				char le[32];
+
+				if (b < g->n)
+					snprintf(le, sizeof(le), "%g", g->bounds[b]);
+				else
+					snprintf(le, sizeof(le), "+Inf");
+				fprintf(f, "%s_bucket", g->name);
+				put_labels(&l, px, p, s);
+				lbl_add(&l, "le", le);
+				lbl_end(&l);
+				fprintf(f, " %" PRIu64 "\n", b < g->n ? s->req.le[k][b] : s->req.count[k]);
+			}
+			snprintf(name, sizeof(name), "%s_sum", g->name);
+			put_sample(f, px, name, p, s);
+			put_ns(f, s->req.sum_ns[k]);
+			fputc('\n', f);
+			snprintf(name, sizeof(name), "%s_count", g->name);
+			put_sample(f, px, name, p, s);
+			fprintf(f, "%" PRIu64 "\n", s->req.count[k]);
+		}
+	}
+	family(f, "inferlat_gen_ai_server_requests_total", "counter",
+	       "llama.cpp requests from the sequences, ended (restarted, cleared or idle 1 s).");
+	put_genai_counter(f, px, "inferlat_gen_ai_server_requests_total", NULL, NULL,
+			  offsetof(struct genai_cum, requests));
+	family(f, "inferlat_gen_ai_server_tokens_total", "counter",
+	       "llama.cpp requests' tokens: token_type=input, prompt tokens decoded; token_type=output, tokens "
+	       "generated (decodes that output a sequence's logits).");
+	put_genai_counter(f, px, "inferlat_gen_ai_server_tokens_total", "token_type", "input",
+			  offsetof(struct genai_cum, prompt_tokens));
+	put_genai_counter(f, px, "inferlat_gen_ai_server_tokens_total", "token_type", "output",
+			  offsetof(struct genai_cum, generated_tokens));
+	family(f, "inferlat_decode_sequences_total", "counter",
+	       "Sequences carried by successful llama_decode calls, summed: over "
+	       "inferlat_decode_calls_total, the batch occupancy (sequences per decode).");
+	put_genai_counter(f, px, "inferlat_decode_sequences_total", NULL, NULL,
+			  offsetof(struct genai_cum, busy_seqs));
+	family(f, "inferlat_decode_calls_total", "counter", "Successful llama_decode calls.");
+	put_genai_counter(f, px, "inferlat_decode_calls_total", NULL, NULL,
+			  offsetof(struct genai_cum, decodes));
 }
 
 /* Per-hit cost, or hits times it (total), for probes whose cost was measured. */
@@ -758,6 +918,7 @@ int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t wr
 	put_resources(f, px);
 	put_processes(f, px);
 	put_runtime(f, px);
+	put_requests(f, px);
 	put_probe_metrics(f, px);
 	if (px->has_ratio) {
 		family(f, "inferlat_overhead_ratio", "gauge",

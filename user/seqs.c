@@ -246,6 +246,13 @@ void seqtab_window(struct seqtab *t, uint64_t now_ns, bool final)
 	}
 }
 
+void seqtab_end(struct seqtab *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		for (size_t k = 0; k < t->p[i]->n && (!pid || t->p[i]->pid == pid); k++)
+			finish(t->p[i], &t->p[i]->st[k]);
+}
+
 const struct seq_sum *seqtab_sum(const struct seqtab *t, pid_t pid, bool final)
 {
 	const struct seq_proc *p = proc_find(t, pid);

@@ -67,6 +67,9 @@ int seqtab_event(struct seqtab *t, const struct seq_event *e);
 /* Close the window at now_ns (CLOCK_MONOTONIC): idle sequences end. With
  * final, every open request ends (the run is over). */
 void seqtab_window(struct seqtab *t, uint64_t now_ns, bool final);
+/* The run is over (pid 0), or process pid exited: its open requests end,
+ * in the window being filled. */
+void seqtab_end(struct seqtab *t, pid_t pid);
 /* The last closed window's figures of pid (final: the run's), or NULL when
  * the process has sent no sequence events. */
 const struct seq_sum *seqtab_sum(const struct seqtab *t, pid_t pid, bool final);

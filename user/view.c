@@ -3,6 +3,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "exemplar.h"
+#include "hist.h"
+#include "seqs.h"
 #include "slo.h"
 #include "view.h"
 
@@ -130,8 +132,8 @@ static void put_args(struct view *v, const struct report *r, const char *prefix)
 		switch (w->probe->decode.measure) {
 		case MEASURE_TOKENS:
 			tokens = a->prompt_tokens + a->gen_batches;
-			fprintf(v->out, "tokens %llu (%.1f/s); prompt %llu in %llu batches, TTFT %s; "
-				"generated %llu, TPOT %s\n", (unsigned long long)tokens,
+			fprintf(v->out, "tokens %llu (%.1f/s); prompt %llu in %llu batches (mean %s); "
+				"single-token batches %llu (mean %s)\n", (unsigned long long)tokens,
 				r->span_s > 0 ? (double)tokens / r->span_s : 0,
 				(unsigned long long)a->prompt_tokens, (unsigned long long)a->prompt_batches,
 				a->prompt_batches ? view_fmt_secs((double)a->prompt_ns / 1e9 /
@@ -155,6 +157,36 @@ static void put_args(struct view *v, const struct report *r, const char *prefix)
 				fmt_bytes(w->gpu_live, b2, sizeof(b2)));
 			break;
 		}
+	}
+}
+
+static const char *q_fmt(const struct hist *h, double q, char *buf, size_t sz)
+{
+	return h->count ? view_fmt_secs(hist_quantile_ns(h, q) / 1e9, buf, sz) : "-";
+}
+
+/* Requests from llama.cpp's sequences: one line per llama_decode row. */
+static void put_requests(struct view *v, const struct report *r, const char *prefix)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		const struct seq_sum *q = w->req;
+		char b[6][16], clipped[64];
+		double span = r->span_s > 0 ? r->span_s : 1;
+
+		if (!q || (!q->decodes && !q->finished && !q->started))
+			continue;
+		fprintf(v->out, "%s%-32s %7d requests %llu (%.1f/s, %llu started); prompt %llu, generated %llu "
+			"tokens (%.1f/s); prefill p50 %s p99 %s; inter-token p50 %s p99 %s; duration p50 %s; "
+			"sequences/decode %.2f (max %u)\n", prefix ? prefix : "",
+			clip(w->probe->name, 32, clipped, sizeof(clipped)), (int)w->pid,
+			(unsigned long long)q->finished, (double)q->finished / span,
+			(unsigned long long)q->started, (unsigned long long)q->prompt_tokens,
+			(unsigned long long)q->generated_tokens, (double)q->generated_tokens / span,
+			q_fmt(&q->prefill, 0.5, b[0], 16), q_fmt(&q->prefill, 0.99, b[1], 16),
+			q_fmt(&q->itl, 0.5, b[2], 16), q_fmt(&q->itl, 0.99, b[3], 16),
+			q_fmt(&q->duration, 0.5, b[4], 16),
+			q->decodes ? (double)q->busy_seqs / (double)q->decodes : 0, q->max_seqs);
 	}
 }
 
@@ -353,6 +385,7 @@ void view_show(struct view *v, const struct report *r)
 			if (!r->rows[i].probe->op)
 				put_row(v, &r->rows[i]);
 		put_args(v, r, NULL);
+		put_requests(v, r, NULL);
 		put_top_ops(v, r, NULL);
 		if (r->nslo || (r->final && r->slos && r->slos->n))
 			fputc('\n', v->out);
@@ -377,6 +410,7 @@ void view_show(struct view *v, const struct report *r)
 		}
 		snprintf(prefix, sizeof(prefix), "%-8s ", when);
 		put_args(v, r, prefix);
+		put_requests(v, r, prefix);
 		put_top_ops(v, r, prefix);
 		put_slo(v, r, prefix);
 		put_anomalies(v, r, prefix);

@@ -571,6 +571,11 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 	return 0;
 }
 
+void agg_run_over(struct aggregator *a)
+{
+	seqtab_end(&a->seqs, 0);
+}
+
 int agg_add_seq(struct aggregator *a, const struct seq_event *e)
 {
 	return seqtab_event(&a->seqs, e);
@@ -592,12 +597,17 @@ int agg_report(struct aggregator *a, double now, double wall, bool final, struct
 	int err = 0;
 
 	report_clear(r);
-	seqtab_window(&a->seqs, (uint64_t)(now * 1e9), final);
+	if (final)
+		seqtab_window(&a->seqs, (uint64_t)(now * 1e9), true);
 	r->ts = wall;
 	r->final = final;
 	if (!final) {
 		r->span_s = now - a->win_start;
 		proctab_window(a->procs, now);
+		for (size_t i = 0; i < a->procs->n; i++)
+			if (a->procs->v[i]->exited && !a->procs->v[i]->dropped)
+				seqtab_end(&a->seqs, a->procs->v[i]->pid);
+		seqtab_window(&a->seqs, (uint64_t)(now * 1e9), false);
 		for (uint32_t id = 0; id < a->nprobes && !err; id++)
 			err = window_rows(a, id, r->span_s, r);
 		/* an exit is reported in one window, then the process is dropped */
@@ -638,6 +648,8 @@ int agg_foreach_run(const struct aggregator *a,
 				.run = s->run, .errors = s->run_errors, .res = &s->run_res, .proc = s->proc,
 				.args = &s->run_args, .unsplit = s->run_unsplit,
 			};
+			if (a->ps->v[id].decode.measure == MEASURE_TOKENS)
+				v.req = seqtab_sum(&a->seqs, s->pid, true);
 			err = fn(ctx, &v);
 			if (err)
 				return err;

@@ -38,6 +38,8 @@ int agg_grow(struct aggregator *a);
 int agg_add(struct aggregator *a, const struct call_event *e, double now);
 /* A llama.cpp sequence event (the seqs ring buffer). */
 int agg_add_seq(struct aggregator *a, const struct seq_event *e);
+/* The run is over (before its last window): requests in progress end. */
+void agg_run_over(struct aggregator *a);
 /* Close the window at now (monotonic) / wall (Unix), filling r. final: the
  * whole run instead of the last window. */
 int agg_report(struct aggregator *a, double now, double wall, bool final, struct report *r);
@@ -61,6 +63,7 @@ struct agg_run_view {
 	uint64_t unsplit;           /* calls without the split, not in res */
 	const struct proc_info *proc;
 	const struct arg_sum *args; /* decoded arguments, whole run */
+	const struct seq_sum *req;  /* llama_decode: its process's requests, whole run, or NULL */
 };
 
 /* Call fn for every (probe, process) series; returns fn's first non-zero. */

@@ -403,6 +403,14 @@ def test_llama_preset_tokens(wd):
     check(prom_value(s, "inferlat_tokens_total", phase="prompt") == tot["prompt_tokens"], "textfile prompt tokens")
     check(prom_value(s, "inferlat_tokens_total", phase="generation") == tot["generated"], "textfile generated")
     check(prom_value(s, "inferlat_decode_batches_total", phase="prompt") == LLAMA_SEQS, "textfile prompt batches")
+    check(prom_value(s, "inferlat_gen_ai_server_requests_total") == LLAMA_SEQS, "textfile requests")
+    check(prom_value(s, "inferlat_gen_ai_server_tokens_total", token_type="input") == tot["prompt_tokens"],
+          "textfile input tokens")
+    check(prom_value(s, "inferlat_gen_ai_server_time_per_output_token_seconds_count") == len(gaps)
+          and prom_value(s, "inferlat_gen_ai_server_time_per_output_token_seconds_bucket", le="+Inf") == len(gaps),
+          "textfile inter-token histogram count")
+    ttft_le = prom_value(s, "inferlat_gen_ai_server_time_to_first_token_seconds_bucket", le="0.1")
+    check(ttft_le == sum(1 for p in prefills if p <= 0.1e9), "textfile TTFT bucket le=0.1: %s" % ttft_le)
     gen_s = prom_value(s, "inferlat_decode_seconds_total", phase="generation")
     check_mean("textfile generation seconds per token", gen_s / len(gen), sum(gen) / len(gen) / 1e9, cost)
     plain_mean = sum(e - s for _, s, e in plain) / len(plain) / 1e9
@@ -428,8 +436,8 @@ def test_llama_view_shows_tokens(wd):
     tot = harness_totals(out)
     view = il.stdout()
     want = "tokens %d" % (tot["prompt_tokens"] + tot["generated"])
-    check(want in view and "TTFT" in view and "TPOT" in view and "of libllama" in view,
-          "view lacks '%s' / TTFT / TPOT / ggml share:\n%s" % (want, view[-2000:]))
+    check(want in view and "requests 4" in view and "inter-token p50" in view and "of libllama" in view,
+          "view lacks '%s' / requests 4 / inter-token / ggml share:\n%s" % (want, view[-2000:]))
 
 
 # CUDA (test double) ----------------------------------------------------------
