@@ -184,6 +184,10 @@ def test_serving_bed_ground_truth(wd):
     check(sorted(s["status"] for s in served) == sorted(r["status"] for r in recs),
           "server log statuses %s" % [s["status"] for s in served])
 
+    # the shim sat between node-llama-cpp's addon and libllama
+    real = {r["symbol"]: r["from"] for r in srv.shim_records("resolve")}
+    check(os.path.basename(real.get("llama_decode", "")) == "libllama.v0.5.0.so",
+          "decode-log.so found the real llama_decode in %s" % real)
     decodes = srv.decodes()
     check(decodes and all(d["ret"] == 0 for d in decodes), "decode log: %d decodes, failed: %s"
           % (len(decodes), [d for d in decodes if d["ret"] != 0][:3]))
