@@ -70,11 +70,18 @@ $(FIXTURE_DIR)/dl-driver-nopie: tests/fixtures/dl-driver.c | $(FIXTURE_DIR)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(filter-out -fPIC,$(FIXTURE_CFLAGS)) -fno-pie -no-pie $< -ldl -o $@
 
+# LD_PRELOAD shim of the serving test bed: logs every llama_decode batch and
+# llama_tokenize call the server makes (its ground truth); links no llama.cpp
+$(FIXTURE_DIR)/decode-log.so: tests/fixtures/decode-log.c | $(FIXTURE_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -shared $< -ldl -lpthread -o $@
+
 CXXFIX_VARIANTS := $(addprefix $(FIXTURE_DIR)/,libcxxfix.so libcxxfix-gap.so libcxxfix-based.so \
 	libcxxfix.debug libcxxfix-stripped.so libcxxfix-debuglink.so libcxxfix-mini.so)
 
 fixtures: $(FIXTURE_DIR)/infer-server $(CXXFIX_VARIANTS) $(FIXTURE_DIR)/libbulk.so \
-	$(FIXTURE_DIR)/dl-driver $(FIXTURE_DIR)/dl-driver-nopie $(FIXTURE_DIR)/many-funcs
+	$(FIXTURE_DIR)/dl-driver $(FIXTURE_DIR)/dl-driver-nopie $(FIXTURE_DIR)/many-funcs \
+	$(FIXTURE_DIR)/decode-log.so
 
 # Unit tests: one binary per user/ module, linked with the real objects but
 # those that drive BPF (no kernel needed); a fake stands in for kstats.o.
