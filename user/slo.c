@@ -230,19 +230,25 @@ int slo_judge(struct slo_set *ss, struct report *r)
 	r->slos = ss;
 	for (uint32_t i = 0; i < ss->n; i++) {
 		const struct slo *s = &ss->v[i];
-		bool broken = false, judged = false;
+		bool broken = false, judged = false, any_value = false;
+		double v;
 
+		/* an SLO over many probes (no probe named, or a glob) is judged
+		 * on those that ran: a preset's probe that a server never calls
+		 * (llama_memory_clear under node-llama-cpp) fails no run */
+		for (size_t j = 0; j < r->n && r->final && !any_value; j++)
+			any_value = slo_matches(s, r->rows[j].probe) && slo_value(s, &r->rows[j], &v);
 		for (size_t j = 0; j < r->n; j++) {
 			const struct row *row = &r->rows[j];
 			struct slo_eval *e;
-			double v;
 			bool has;
 
 			if (!slo_matches(s, row->probe))
 				continue;
 			has = slo_value(s, row, &v);
-			/* an idle window breaks no latency SLO; an idle run proves none */
-			if (!has && !r->final)
+			/* an idle window breaks no latency SLO; a run in which no
+			 * matching probe was called proves none */
+			if (!has && (!r->final || any_value))
 				continue;
 			e = report_add_slo(r);
 			if (!e)

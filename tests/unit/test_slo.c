@@ -173,6 +173,19 @@ static void test_judging(void **state)
 	assert_false(ss.run_failed[2]);
 	assert_true(slo_any_failed(&ss));
 
+	/* whole run, encode never called: judged on decode alone */
+	report_clear(&r);
+	r.final = true;
+	a = report_add(&r);
+	*a = (struct row){ .probe = &probes[0], .pid = 7, .calls = 300, .errors = 0, .rps = 150,
+			   .has_latency = true, .lat = { .p99 = 0.049 } };
+	b = report_add(&r);
+	*b = (struct row){ .probe = &probes[1], .pid = 7 };
+	assert_int_equal(slo_judge(&ss, &r), 0);
+	assert_false(ss.run_failed[1]);
+	for (size_t k = 0; k < r.nslo; k++)
+		assert_true(r.slo[k].row == 0 || r.slo[k].slo == 2);   /* encode: rps only */
+
 	/* a whole run without a call shows no latency SLO met */
 	report_clear(&r);
 	a = report_add(&r);
