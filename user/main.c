@@ -453,6 +453,13 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (now >= next_window) {
+			agg_sample(&agg, now);
+			err = events_poll(&ev, 0);
+			if (err < 0) {
+				log_err("reading events: %s", strerror(-err));
+				status = 1;
+				break;
+			}
 			if ((err = agg_report(&agg, now, wall_now(), false, &rep)) ||
 			    (err = judge(&slos, &anomalies, &rep))) {
 				log_err("aggregating window: %s", strerror(-err));
@@ -494,6 +501,7 @@ int main(int argc, char **argv)
 			;
 		double now = mono_now();
 
+		agg_sample(&agg, now);
 		agg_run_over(&agg);
 		if (!agg_report(&agg, now, wall_now(), false, &rep) && !judge(&slos, &anomalies, &rep)) {
 			if (json)

@@ -401,6 +401,11 @@ static int compact(struct probe_agg *pa, struct series *s)
 			return -ENOMEM;
 		hist_reset(pa->gone);
 	}
+	/* a call read after the process's last row still counts for the run */
+	hist_merge(s->run, s->win);
+	s->run_errors += s->win_errors;
+	res_add(&s->run_res, &s->win_res);
+	s->run_unsplit += s->win_unsplit;
 	hist_merge(pa->gone, s->run);
 	pa->gone_errors += s->run_errors;
 	pa->gone_unsplit += s->run_unsplit;
@@ -592,6 +597,11 @@ static void fill_requests(const struct aggregator *a, struct report *r, bool fin
 	}
 }
 
+void agg_sample(struct aggregator *a, double now)
+{
+	proctab_window(a->procs, now);
+}
+
 int agg_report(struct aggregator *a, double now, double wall, bool final, struct report *r)
 {
 	int err = 0;
@@ -603,7 +613,6 @@ int agg_report(struct aggregator *a, double now, double wall, bool final, struct
 	r->final = final;
 	if (!final) {
 		r->span_s = now - a->win_start;
-		proctab_window(a->procs, now);
 		for (size_t i = 0; i < a->procs->n; i++)
 			if (a->procs->v[i]->exited && !a->procs->v[i]->dropped)
 				seqtab_end(&a->seqs, a->procs->v[i]->pid);

@@ -40,8 +40,16 @@ int agg_add(struct aggregator *a, const struct call_event *e, double now);
 int agg_add_seq(struct aggregator *a, const struct seq_event *e);
 /* The run is over (before its last window): requests in progress end. */
 void agg_run_over(struct aggregator *a);
-/* Close the window at now (monotonic) / wall (Unix), filling r. final: the
- * whole run instead of the last window. */
+/*
+ * Sample the processes at now to close a window: those found gone are
+ * reported as exited by the next agg_report. Call it before the last read
+ * of the ring buffers: every call an exited process made is in them by then,
+ * so none arrives after its process's last row.
+ */
+void agg_sample(struct aggregator *a, double now);
+/* Close the window at now (monotonic) / wall (Unix), filling r, after
+ * agg_sample and a read of the ring buffers. final: the whole run instead of
+ * the last window. */
 int agg_report(struct aggregator *a, double now, double wall, bool final, struct report *r);
 
 /* The kernel's histogram of probe id since attach, all processes, as of the

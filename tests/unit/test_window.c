@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Window and whole-run aggregation, with the kernel side faked. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -378,10 +379,53 @@ static void test_decoded_arguments(void **state)
 	report_free(&r);
 }
 
+/* A call read after its process's exit row (the ring buffer read a window
+ * late) is not in any window, but the run counts it. */
+static void test_call_read_after_exit_row_counted_in_run(void **state)
+{
+	struct aggregator a;
+	struct report r = { 0 };
+	struct kstats k = { 0 };
+	struct proctab procs;
+	pid_t child;
+	int st;
+
+	reset();
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(proctab_init(&procs), 0);
+	assert_int_equal(agg_init(&a, &ps, &k, &procs, 0), 0);
+	call(&a, 0, child, 1000000, 0, 0);
+	agg_sample(&a, 1);
+	assert_int_equal(agg_report(&a, 1, 0, false, &r), 0);
+	assert_false(find(&r, 0, child)->proc->exited);
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
+	agg_sample(&a, 2);
+	assert_int_equal(agg_report(&a, 2, 0, false, &r), 0);
+	assert_true(find(&r, 0, child)->proc->exited);
+	assert_int_equal(find(&r, 0, child)->calls, 0);
+	call(&a, 0, child, 2000000, 1, 0);
+	agg_sample(&a, 3);
+	assert_int_equal(agg_report(&a, 3, 0, false, &r), 0);
+	assert_null(find(&r, 0, child));
+	assert_int_equal(agg_report(&a, 3, 0, true, &r), 0);
+	assert_int_equal(find(&r, 0, child)->calls, 2);
+	assert_int_equal(find(&r, 0, child)->errors, 1);
+	assert_true(find(&r, 0, child)->lat.max > 0.00199 && find(&r, 0, child)->lat.max < 0.00201);
+	agg_free(&a);
+	proctab_free(&procs);
+	report_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exited_process_reported_once),
+		cmocka_unit_test(test_call_read_after_exit_row_counted_in_run),
 		cmocka_unit_test(test_windows_and_run),
 		cmocka_unit_test(test_lost_events_use_kernel),
 		cmocka_unit_test(test_late_event_after_loss_not_counted_twice),
