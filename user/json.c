@@ -100,12 +100,14 @@ static void put_resources(FILE *f, const struct row *w)
 	fputc('}', f);
 }
 
-static void put_process(FILE *f, const struct proc_info *p)
+static void put_process(FILE *f, const struct proc_info *p, bool final)
 {
+	double cores;
+
 	fputs(", \"process\": {", f);
-	if (p->has_cpu) {
+	if (proc_cores(p, final, &cores)) {
 		fputs("\"cpu_cores\": ", f);
-		put_secs(f, p->cpu_cores);
+		put_secs(f, cores);
 		fputs(", ", f);
 	}
 	fputs("\"cpu_s\": ", f);
@@ -316,7 +318,7 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 		}
 	}
 	if (w->proc)
-		put_process(f, w->proc);
+		put_process(f, w->proc, r->final);
 	if (w->probe->overhead_ns) {
 		fputs(", \"overhead_s\": ", f);
 		put_secs(f, w->probe->overhead_ns / 1e9);

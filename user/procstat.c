@@ -79,8 +79,10 @@ static int sample(struct proctab *t, struct proc_info *p, double now)
 		p->cpu_cores = (double)(ticks - p->ticks_prev) / (double)t->clk_tck / (now - p->t_prev);
 		p->has_cpu = true;
 	}
-	if (!p->sampled)
+	if (!p->sampled) {
 		p->ticks_first = ticks;
+		p->t_first = now;
+	}
 	p->cpu_s = (double)(ticks - p->ticks_first) / (double)t->clk_tck;
 	p->cpu_total_s = (double)ticks / (double)t->clk_tck;
 	p->ticks_prev = ticks;
@@ -129,6 +131,20 @@ struct proc_info *proctab_get(struct proctab *t, pid_t pid, double now)
 		p->exited = true;   /* already gone: its calls are reported once */
 	t->v[t->n++] = p;
 	return p;
+}
+
+bool proc_cores(const struct proc_info *p, bool whole_run, double *cores)
+{
+	if (!whole_run) {
+		*cores = p->cpu_cores;
+		return p->has_cpu;
+	}
+	/* the window's figure is that of the last sample gap, which can be one
+	 * scheduler tick at exit: the run's is CPU time over the time seen */
+	if (!p->sampled || p->t_prev <= p->t_first)
+		return false;
+	*cores = p->cpu_s / (p->t_prev - p->t_first);
+	return true;
 }
 
 void proctab_window(struct proctab *t, double now)

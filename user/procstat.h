@@ -32,7 +32,7 @@ struct proc_info {
 	bool dropped;            /* its exit was reported: no more rows (set by the reporter) */
 	/* samples */
 	uint64_t ticks_first, ticks_prev;
-	double t_prev;
+	double t_first, t_prev;
 	bool sampled;
 };
 
@@ -52,6 +52,9 @@ struct proc_info *proctab_get(struct proctab *t, pid_t pid, double now);
  * mark the ones that are gone as exited.
  */
 void proctab_window(struct proctab *t, double now);
+/* Cores used over the last window, or since first seen (whole_run): false
+ * until two samples are apart in time. */
+bool proc_cores(const struct proc_info *p, bool whole_run, double *cores);
 
 /* Parse the fields inferlat uses from a /proc/PID/stat line (exposed for
  * tests): 0, or -EINVAL. */

@@ -199,6 +199,7 @@ static void put_processes(struct view *v, const struct report *r)
 		const struct proc_info *p = r->rows[i].proc;
 		char cores[16], rss[16], pss[16];
 		bool seen = false;
+		double ncores;
 
 		if (!p)
 			continue;
@@ -211,8 +212,8 @@ static void put_processes(struct view *v, const struct report *r)
 				"THREADS");
 			header = true;
 		}
-		if (p->has_cpu)
-			snprintf(cores, sizeof(cores), "%.2f", p->cpu_cores);
+		if (proc_cores(p, r->final, &ncores))
+			snprintf(cores, sizeof(cores), "%.2f", ncores);
 		else
 			strcpy(cores, "-");
 		fmt_bytes(p->rss_bytes, rss, sizeof(rss));

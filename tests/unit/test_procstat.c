@@ -44,7 +44,7 @@ static void test_self_sample(void **state)
 	struct proctab t;
 	struct proc_info *p;
 	struct timespec ts;
-	double t0, cpu0, cpu1, t1;
+	double t0, cpu0, cpu1, t1, cores;
 	volatile uint64_t x = 0;
 
 	assert_int_equal(proctab_init(&t), 0);
@@ -69,6 +69,12 @@ static void test_self_sample(void **state)
 	assert_true(p->has_cpu);
 	/* /proc counts 10 ms ticks: two of them over the window */
 	assert_true(fabs(p->cpu_cores * (t1 - t0) - (cpu1 - cpu0)) <= 0.021);
+	/* a last window one tick long (at exit) says nothing of the run: the
+	 * run's figure is CPU time over all the time seen */
+	proctab_window(&t, t1 + 0.001);
+	assert_true(proc_cores(p, true, &cores));
+	assert_true(fabs(cores * (t1 + 0.001 - t0) - (cpu1 - cpu0)) <= 0.021);
+	assert_true(cores > 0.5);
 	assert_true(proctab_get(&t, getpid(), 0) == p);
 	proctab_free(&t);
 }
