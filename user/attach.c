@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
@@ -12,6 +13,7 @@
 #include "inferlat.skel.h"
 #include "log.h"
 #include "privs.h"
+#include "procfs.h"
 
 static int add_link(struct session *s, struct bpf_link *l)
 {
@@ -104,10 +106,27 @@ static bool same_file(const struct probe *a, const struct probe *b)
 	return a->dev == b->dev && a->ino == b->ino;
 }
 
-static int attach_group(struct session *s, const struct probe_set *ps, size_t first, size_t lead,
+/*
+ * The probe's file through pid's own root when that leads to it: the path
+ * the probe was resolved by can be gone with the process it went through.
+ */
+static const char *reach(const struct probe *f, pid_t pid, char *path, size_t size)
+{
+	struct stat st;
+
+	if (pid <= 0)
+		return f->attach_path;
+	procfs_root_path(pid, f->object, path, size);
+	if (stat(path, &st) || procfs_kdev(st.st_dev) != f->dev || st.st_ino != f->ino)
+		return f->attach_path;
+	return path;
+}
+
+static int attach_group(struct session *s, struct probe_set *ps, size_t first, size_t lead,
 			pid_t pid, unsigned long *offs, __u64 *cookies)
 {
 	const struct probe *f = &ps->v[lead];
+	char path[4096];
 	size_t n = 0;
 	int err;
 
@@ -120,7 +139,19 @@ static int attach_group(struct session *s, const struct probe_set *ps, size_t fi
 		cookies[n] = p->id;
 		n++;
 	}
-	err = session_attach_sites(s, f->attach_path, pid, offs, cookies, n);
+	err = session_attach_sites(s, reach(f, pid, path, sizeof(path)), pid, offs, cookies, n);
+	if (pid <= 0) {
+		/* a target that mapped the file and exited at once (a loader
+		 * test run in a child): the next one that maps it brings a path */
+		for (size_t j = first; j < ps->n; j++)
+			if (same_file(&ps->v[j], f))
+				ps->v[j].unattached = err == -ENOENT;
+		if (err == -ENOENT) {
+			log_info("%s: %s went with the process it was reached through; attached when "
+				 "another target maps it", f->name, f->attach_path);
+			return 0;
+		}
+	}
 	if (err == -ESRCH && pid > 0)
 		log_err("PID %d exited while inferlat was attaching", (int)pid);
 	else if (err)
@@ -134,7 +165,7 @@ static int attach_group(struct session *s, const struct probe_set *ps, size_t fi
  * pair per group (uprobe_multi), so attaching a thousand functions of one
  * library costs two system calls, not two thousand.
  */
-static int attach_probes(struct session *s, const struct probe_set *ps, size_t first)
+static int attach_probes(struct session *s, struct probe_set *ps, size_t first)
 {
 	size_t cap = ps->n - first ? ps->n - first : 1;
 	unsigned long *offs = calloc(cap, sizeof(*offs));
@@ -282,6 +313,41 @@ int session_attach_for_pid(struct session *s, struct probe_set *ps, uint64_t dev
 	if (!err && lead < ps->n)
 		err = attach_group(s, ps, 0, lead, pid, offs, cookies);
 out:
+	free(offs);
+	free(cookies);
+	return err;
+}
+
+int session_attach_again(struct session *s, struct probe_set *ps, uint64_t dev, uint64_t ino,
+			 const char *path)
+{
+	unsigned long *offs;
+	__u64 *cookies;
+	size_t lead = ps->n;
+	int err = 0;
+
+	for (size_t i = 0; i < ps->n; i++) {
+		struct probe *p = &ps->v[i];
+		char *np;
+
+		if (p->dev != dev || p->ino != ino || !p->unattached)
+			continue;
+		np = strdup(path);
+		if (!np)
+			return -ENOMEM;
+		free(p->attach_path);
+		p->attach_path = np;
+		if (lead == ps->n)
+			lead = i;
+	}
+	if (lead == ps->n)
+		return 0;
+	offs = calloc(ps->n, sizeof(*offs));
+	cookies = calloc(ps->n, sizeof(*cookies));
+	if (!offs || !cookies)
+		err = -ENOMEM;
+	else
+		err = attach_group(s, ps, 0, lead, -1, offs, cookies);
 	free(offs);
 	free(cookies);
 	return err;

@@ -57,6 +57,10 @@ int session_attach_probes(struct session *s, struct probe_set *ps, size_t first,
  * links: -p targets). 0 or -errno (explained). */
 int session_attach_for_pid(struct session *s, struct probe_set *ps, uint64_t dev, uint64_t ino,
 			   pid_t pid);
+/* Attach the probes of one file (dev, ino) for all processes that could not
+ * be (marked unattached), reaching it now by path. 0 or -errno (explained). */
+int session_attach_again(struct session *s, struct probe_set *ps, uint64_t dev, uint64_t ino,
+			 const char *path);
 /* Watch a dynamic loader: its _dl_debug_state at file offset off, for one
  * process or all (-1). 0 or -errno. */
 int session_watch_loader(struct session *s, const char *path, uint64_t off, pid_t pid);

@@ -26,8 +26,27 @@ struct object *objects_add(struct objects *os, const char *path, const char *ope
 {
 	struct object *o = objects_find(os, dev, ino), *nv;
 
-	if (o)
-		return add_pid(o, pid) ? NULL : o;
+	if (o) {
+		if (add_pid(o, pid))
+			return NULL;
+		/*
+		 * The path through the newest target's root: the one first seen
+		 * can be gone with its process (node-llama-cpp loads the
+		 * libraries in a short-lived child first, to test them). A file
+		 * that could not be reached is tried again the new way.
+		 */
+		if (pid > 0 && open_path && (!o->open_path || strcmp(o->open_path, open_path))) {
+			char *np = strdup(open_path);
+
+			if (!np)
+				return NULL;
+			free(o->open_path);
+			o->open_path = np;
+			if (!o->opened && (o->open_err == -ENOENT || o->open_err == -ESRCH))
+				o->open_err = 0;
+		}
+		return o;
+	}
 	nv = realloc(os->v, (os->n + 1) * sizeof(*nv));
 	if (!nv)
 		return NULL;
@@ -59,7 +78,6 @@ struct object *objects_add_mapping(struct objects *os, pid_t pid, const struct m
 {
 	char root_path[4096], map_path[128];
 	const char *open_path = NULL;
-	struct object *o;
 	struct stat st;
 
 	procfs_root_path(pid, m->path, root_path, sizeof(root_path));
@@ -70,14 +88,7 @@ struct object *objects_add_mapping(struct objects *os, pid_t pid, const struct m
 		if (!stat(map_path, &st) && st.st_ino == m->ino)
 			open_path = map_path;
 	}
-	o = objects_add(os, m->path, open_path, m->dev, m->ino, pid);
-	if (o && !o->open_path && open_path) {
-		/* first seen where it could not be reached */
-		o->open_path = strdup(open_path);
-		if (!o->open_path)
-			return NULL;
-	}
-	return o;
+	return objects_add(os, m->path, open_path, m->dev, m->ino, pid);
 }
 
 int objects_add_mapped(struct objects *os, pid_t pid)

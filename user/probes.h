@@ -43,6 +43,8 @@ struct probe {
 	const char *share_of;    /* symbol of the enclosing probe (time shown as its share), or NULL */
 	bool op;                 /* an operator of --ops: no rows or series until called */
 	uint32_t overhead_ns;    /* probe overhead subtracted from each duration */
+	bool unattached;         /* for all processes, but the path it was reached by went with
+				    its process: attached when another target maps the file */
 	pid_t *pids;             /* attach only for these processes; none: for all */
 	size_t npids;
 	uint32_t hit_cost_ns;    /* what one entry+return pair costs the caller; 0: not measured */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <signal.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +258,9 @@ static void report_unopenable(const struct probe_spec *s, const struct object *o
 	if (err == -ENOEXEC)
 		log_err("probe '%s': %s is not an ELF file (x86-64): name a shared library or executable",
 			s->text, o->path);
+	else if (err == -ENOENT && o->npids && kill(o->pids[o->npids - 1], 0) && errno == ESRCH)
+		log_info("probe '%s': %s went with PID %d, the process it was reached through; looked at "
+			 "again when another target maps it", s->text, o->path, (int)o->pids[o->npids - 1]);
 	else if (!o->open_path)
 		log_err("probe '%s': PID %d maps %s, but the file was deleted or left its mount namespace "
 			"and /proc/%d/map_files cannot reach it (needs CAP_SYS_ADMIN): restart the target to probe it",

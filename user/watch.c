@@ -198,10 +198,14 @@ static int rescan(struct watch *w, const struct pending_pid *q)
 		size_t before = w->ps->n;
 		int r;
 
-		if (k) {
-			/* seen before; a -p target that maps it only now needs its own link */
+		/* seen before, unless it could not be opened through the path of
+		 * a process that is gone: then it is looked at again */
+		if (k && !(k->open_err == -ENOENT && n->open_path)) {
+			/* a -p target that maps it only now needs its own link */
 			if (!w->ps->filter_tgid)
 				err = session_attach_for_pid(w->s, w->ps, n->dev, n->ino, q->pid);
+			else if (n->open_path)
+				err = session_attach_again(w->s, w->ps, n->dev, n->ino, n->open_path);
 			continue;
 		}
 		k = objects_add(w->known, n->path, n->open_path, n->dev, n->ino, q->pid);
@@ -236,11 +240,12 @@ static int rescan(struct watch *w, const struct pending_pid *q)
 		/* explained; what did attach is measured, the run goes on */
 		return err == -ENOMEM ? err : added;
 	for (size_t j = first; j < w->ps->n; j++)
-		log_info("probe %u: %s at %s+%#llx: %s (%s), attached for PID %d %.1f ms after its loader "
-			 "reported new objects", w->ps->v[j].id, w->ps->v[j].name, w->ps->v[j].object,
-			 (unsigned long long)(w->ps->v[j].func_off + w->ps->v[j].site.skip),
-			 w->ps->v[j].site.insn, site_kind_name(w->ps->v[j].site.kind), (int)q->pid,
-			 (double)(mono_ns() - q->ts) / 1e6);
+		if (!w->ps->v[j].unattached)
+			log_info("probe %u: %s at %s+%#llx: %s (%s), attached for PID %d %.1f ms after its "
+				 "loader reported new objects", w->ps->v[j].id, w->ps->v[j].name,
+				 w->ps->v[j].object, (unsigned long long)(w->ps->v[j].func_off + w->ps->v[j].site.skip),
+				 w->ps->v[j].site.insn, site_kind_name(w->ps->v[j].site.kind), (int)q->pid,
+				 (double)(mono_ns() - q->ts) / 1e6);
 	return added;
 }
 
