@@ -27,6 +27,7 @@
 #include "prom.h"
 #include "resolve.h"
 #include "runtimes.h"
+#include "silence.h"
 #include "rotate.h"
 #include "slo.h"
 #include "symcmd.h"
@@ -227,11 +228,14 @@ static int tune_slow(struct session *sess, const struct aggregator *agg, const s
 }
 
 /* Judgements on a closed window or the whole run, before it is shown. */
-static int judge(struct slo_set *slos, struct anomaly_detector *ad, struct report *rep)
+static int judge(struct slo_set *slos, struct anomaly_detector *ad, struct silence *quiet,
+		 struct report *rep)
 {
 	int err = slo_judge(slos, rep);
 
-	return err ? err : anomaly_judge(ad, rep);
+	if (!err)
+		err = anomaly_judge(ad, rep);
+	return err ? err : silence_judge(quiet, rep);
 }
 
 int main(int argc, char **argv)
@@ -256,6 +260,7 @@ int main(int argc, char **argv)
 	struct textfile tf = { 0 };
 	struct slo_set slos = { 0 };
 	struct anomaly_detector anomalies;
+	struct silence quiet = { 0 };
 	struct baseline base = { 0 };
 	struct exemplars ex = { 0 };
 	FILE *json = NULL, *calls = NULL;
@@ -461,7 +466,7 @@ int main(int argc, char **argv)
 				break;
 			}
 			if ((err = agg_report(&agg, now, wall_now(), false, &rep)) ||
-			    (err = judge(&slos, &anomalies, &rep))) {
+			    (err = judge(&slos, &anomalies, &quiet, &rep))) {
 				log_err("aggregating window: %s", strerror(-err));
 				status = 1;
 				break;
@@ -503,7 +508,7 @@ int main(int argc, char **argv)
 
 		agg_sample(&agg, now);
 		agg_run_over(&agg);
-		if (!agg_report(&agg, now, wall_now(), false, &rep) && !judge(&slos, &anomalies, &rep)) {
+		if (!agg_report(&agg, now, wall_now(), false, &rep) && !judge(&slos, &anomalies, &quiet, &rep)) {
 			if (json)
 				json_write_report(json, &rep);
 			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
@@ -511,7 +516,7 @@ int main(int argc, char **argv)
 				status = 1;
 			}
 		}
-		if (!agg_report(&agg, now, wall_now(), true, &rep) && !judge(&slos, &anomalies, &rep)) {
+		if (!agg_report(&agg, now, wall_now(), true, &rep) && !judge(&slos, &anomalies, &quiet, &rep)) {
 			rep.slowest = ex.run;
 			rep.nslowest = ex.nrun;
 			if (!opt.quiet)
@@ -544,6 +549,7 @@ out:
 	report_free(&rep);
 	slo_set_free(&slos);
 	anomaly_free(&anomalies);
+	silence_free(&quiet);
 	baseline_free(&base);
 	session_stop(&sess);
 	if (tg.child) {

@@ -32,6 +32,9 @@ struct preset {
 	const char *name;
 	const char *libs;        /* basename globs of its libraries (for -r auto), ':'-separated */
 	const char *about;
+	const char *serves;      /* the serving modes its probes see, and those they do not */
+	const char *silent;      /* when its main probe (the first) sees no call while the
+	                            process is busy: what is likely and what to use instead */
 	const struct preset_probe *probes;
 	size_t n;
 };
@@ -40,9 +43,11 @@ static const struct preset_probe llama_probes[] = {
 	{ "libllama.so:llama_decode", 0, NULL, "ret!=0",
 	  "one batch through the model (prompt processing or one generation step); the "
 	  "main probe: calls are batches",
-	  "batch.n_tokens (llama_batch is passed by value on the stack: int32 at [rsp+8]): "
-	  "tokens, tokens/s; batches of more than one token are prompt processing (their mean "
-	  "duration: time to first token), single-token batches generation (time per output token)",
+	  "the llama_batch, passed by value on the stack ([rsp+8]): n_tokens (int32), and per token "
+	  "pos, n_seq_id/seq_id and logits, read in the kernel into a per-sequence summary: "
+	  "tokens, tokens/s, and requests from the sequences (a sequence restarting at position 0 "
+	  "is a new request; prompt and generated tokens, prefill time, inter-token latency, batch "
+	  "occupancy). Batches made by llama_batch_get_one are one sequence, positions continuing",
 	  { MEASURE_TOKENS, 1, { STACK(8, 4) } }, false, NULL },
 	{ "libllama.so:llama_tokenize", 0, NULL, NULL, "text to tokens. No error predicate: a negative "
 	  "return is the size a too-small buffer needed, and callers (node-llama-cpp, llama-server's "
@@ -117,14 +122,35 @@ static const struct preset_probe cuda_probes[] = {
 
 static const struct preset presets[] = {
 	{ "llama.cpp", "libllama*.so*", "llama.cpp (libllama, libggml): llama-server, node-llama-cpp, "
-	  "llama-cpp-python, ollama's runner", llama_probes, N(llama_probes) },
+	  "llama-cpp-python, ollama's runner",
+	  "every server that generates through llama_decode (parallel sequences included: checked "
+	  "against node-llama-cpp's clients); requests are timed from the decode of their first "
+	  "prompt token, so time queued before it (HTTP, tokenizing, waiting for a free sequence) "
+	  "is not in them. A libllama linked statically into the server has no libllama.so: give "
+	  "the executable's path in -e",
+	  "the server may link llama.cpp statically (probe the executable: -e /path/to/server:llama_decode) "
+	  "or not be generating",
+	  llama_probes, N(llama_probes) },
 	{ "onnxruntime", "libonnxruntime.so*", "ONNX Runtime (libonnxruntime.so, stripped): "
-	  "onnxruntime-node, onnxruntime Python, the C/C++ API", ort_probes, N(ort_probes) },
+	  "onnxruntime-node, onnxruntime Python, the C/C++ API",
+	  "every binding's session run (Node, Python, C, C++); IOBinding runs "
+	  "(RunWithBinding) and asynchronous RunAsync are not probed",
+	  "the runtime may run through IOBinding or RunAsync, which -r onnxruntime does not probe",
+	  ort_probes, N(ort_probes) },
 	{ "libtorch", "libtorch_cpu.so*", "libtorch / PyTorch (libtorch_cpu.so): TorchScript "
-	  "forwards, ATen operators with --ops", torch_probes, N(torch_probes) },
+	  "forwards, ATen operators with --ops",
+	  "TorchScript modules (torch.jit.script or trace, and C++ torch::jit::load): one call per "
+	  "forward. Eager PyTorch (model(x) on an nn.Module) runs no graph executor: its forwards "
+	  "are invisible to the two main probes, and --ops times its ATen operators instead",
+	  "eager PyTorch (model(x) without TorchScript) runs no graph executor; --ops times its "
+	  "ATen operators",
+	  torch_probes, N(torch_probes) },
 	{ "cuda", "libcudart.so*:libcuda.so*", "CUDA runtime and driver API (libcudart, libcuda): "
 	  "launches, allocations, copies, synchronization. Verified against a test double only "
-	  "(no GPU on the test machines)", cuda_probes, N(cuda_probes) },
+	  "(no GPU on the test machines)",
+	  "programs that call the CUDA runtime or driver API; the kernels' own run time is not "
+	  "measured (launches are asynchronous)", NULL,
+	  cuda_probes, N(cuda_probes) },
 };
 
 static const struct preset *find_preset(const char *name)
@@ -206,6 +232,7 @@ static int add_spec(struct probe_spec **specs, size_t *nspecs, const char *text,
 	s->decode = pp->decode;
 	s->share_of = pp->share_of;
 	s->op = pp->ops;
+	s->silent_hint = pp == p->probes ? p->silent : NULL;
 	s->ort_table = pp->ort_slot != 0;
 	s->ort_slot = pp->ort_slot;
 	(*nspecs)++;
@@ -293,6 +320,10 @@ static void print_preset(const struct preset *p, bool full)
 	if (!full)
 		return;
 	printf("  libraries (-r auto): %s\n", p->libs);
+	printf("  serves: %s\n", p->serves);
+	if (p->silent)
+		printf("  when %s sees no call while the process is busy, inferlat says so once: %s\n",
+		       strchr(p->probes[0].spec, ':') + 1, p->silent);
 	for (size_t j = 0; j < p->n; j++) {
 		const struct preset_probe *pp = &p->probes[j];
 

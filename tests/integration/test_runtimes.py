@@ -503,8 +503,9 @@ def test_cuda_preset_decodes_bytes_on_test_double(wd):
 TORCH_RUNS, TORCH_BATCH = 20, 16
 
 
-def torch_harness(wd, log):
-    return Harness([PY, os.path.join(SRC_FIXTURES, "torch-harness.py"), TORCH_RUNS, TORCH_BATCH, log])
+def torch_harness(wd, log, runs=TORCH_RUNS, eager=False):
+    return Harness([PY, os.path.join(SRC_FIXTURES, "torch-harness.py"), runs, TORCH_BATCH, log]
+                   + (["eager"] if eager else []))
 
 
 def test_libtorch_preset(wd):
@@ -521,6 +522,7 @@ def test_libtorch_preset(wd):
     check(g["runtime"] == "libtorch", "runtime: %s" % g)
     check(g["calls"] == TORCH_RUNS, "GraphExecutor::run calls %d, the harness ran %d forwards"
           % (g["calls"], TORCH_RUNS))
+    check("no call of" not in il.stderr(), "a silence notice on TorchScript: %s" % il.stderr()[-1000:])
     mean = sum(b - a for a, b in runs) / len(runs) / 1e9
     check_mean("GraphExecutor::run", g["latency_s"]["mean"], mean, hit_cost_s(il))
     plain_mean = sum(b - a for a, b in plain) / len(plain) / 1e9
@@ -554,3 +556,52 @@ def test_libtorch_ops(wd):
     return "%s; %d operators called; addmm x%d, %.0f%% of operator time" % (
         attached[0].split("inferlat: ")[1].split(";")[0] if attached else "?", len(ops), by["at::_ops::addmm::call"]["calls"],
         100 * top["latency_s"]["mean"] * top["calls"] / sum(r["latency_s"]["mean"] * r["calls"] for r in ops))
+
+
+EAGER_RUNS = 300
+SILENT = "no call of torch::jit::GraphExecutor::run"
+
+
+def eager_run(wd, *args):
+    """The harness's module as eager PyTorch under -r libtorch: idle for a
+    second and a half (no notice: silence while idle is no news), then its
+    forwards."""
+    h = torch_harness(wd, wd.file("eager.log"), EAGER_RUNS, eager=True)
+    il = Inferlat(wd, "-p", h.pid, "-r", "libtorch", "-i", "0.5", *args)
+    try:
+        il.wait_ready(120)
+        time.sleep(1.5)
+        idle = il.stderr()
+        h.go()
+        out = h.wait()
+        check(il.wait(60) == 0, "inferlat: %s" % il.stderr())
+    finally:
+        h.kill()
+        il.kill()
+    check(out.strip() == "forwards %d" % EAGER_RUNS, "harness: %r" % out)
+    check(SILENT not in idle, "a notice while the process was idle: %s" % idle)
+    notices = [l for l in il.stderr().splitlines() if SILENT in l]
+    check(len(notices) == 1 and "eager PyTorch" in notices[0] and "--ops" in notices[0],
+          "want one notice naming eager PyTorch and --ops: %s" % il.stderr()[-2000:])
+    g = [r for r in il.final() if "GraphExecutor::run(" in r["probe"]]
+    check(len(g) == 1 and g[0]["calls"] == 0, "GraphExecutor::run in eager mode: %s" % g)
+    return il, notices[0]
+
+
+def test_libtorch_eager_says_so_once(wd):
+    """Eager PyTorch calls neither of the preset's main probes: inferlat says
+    so once, with what to use, instead of showing 0 calls as health."""
+    _, notice = eager_run(wd)
+    return notice.split("inferlat: ", 1)[1]
+
+
+def test_libtorch_eager_ops_counted(wd):
+    """... and with --ops its operators are counted: three nn.Linear per
+    forward reach addmm (2-D input with a bias), two relu, as in TorchScript."""
+    il, _ = eager_run(wd, "--ops")
+    ops = {r["probe"].split(":", 1)[1].split("(")[0]: r["calls"] for r in il.final() if "at::_ops::" in r["probe"]}
+    check(ops.get("at::_ops::addmm::call") == 3 * EAGER_RUNS and ops.get("at::_ops::relu::call") == 2 * EAGER_RUNS,
+          "addmm x%s, relu x%s, want %d and %d: %s" % (ops.get("at::_ops::addmm::call"), ops.get("at::_ops::relu::call"),
+                                                      3 * EAGER_RUNS, 2 * EAGER_RUNS, sorted(ops.items())[:12]))
+    return "%d operators called; addmm x%d, relu x%d" % (len(ops), ops["at::_ops::addmm::call"],
+                                                         ops["at::_ops::relu::call"])
