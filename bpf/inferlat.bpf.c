@@ -21,6 +21,9 @@ const volatile bool follow_exec = false;  /* add exec'ing followed exes to trace
 const volatile bool follow_forks = false; /* children of traced processes are traced */
 const volatile bool follow_comm = false;  /* add exec'ing processes with a followed comm */
 const volatile __u32 wakeup_bytes = INFERLAT_WAKEUP_BYTES;
+/* set by the loader once a probe measures its thread pool (CFG_POOL):
+ * probes come with libraries loaded later, so not a constant */
+volatile bool pool_clock;
 
 /* The thread's counters at entry; the call's share is taken at return. */
 struct frame {
@@ -32,7 +35,8 @@ struct frame {
 	__u64 minflt, majflt, nvcsw, nivcsw;
 	__u64 args[INFERLAT_MAX_ARGS];   /* decoded at entry (REG_OUT: the pointer) */
 	__u32 arg_fault;
-	__u32 pad2;
+	__u32 pool;   /* proc_cpu was read (INFERLAT_CFG_POOL) */
+	__u64 proc_cpu;
 };
 
 struct thread_state {
@@ -110,6 +114,20 @@ struct {
 	__type(key, __u32);   /* tgid */
 	__type(value, __u8);
 } traced_tgids SEC(".maps");
+
+/*
+ * Per CPU: CLOCK_MONOTONIC minus the scheduler's task clock (rq clock_task,
+ * which task runtimes are counted in), sampled at each context switch. With
+ * it, a thread running on another CPU has its time since its runtime was
+ * last brought up to date counted too, as the kernel's own
+ * task_sched_runtime() does.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} clock_offsets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -448,6 +466,46 @@ static __always_inline int send_seq(__u32 cfg_flags, const struct frame *f, __u6
 	return 0;
 }
 
+extern int bpf_iter_task_new(struct bpf_iter_task *it, struct task_struct *task,
+			     unsigned int flags) __weak __ksym;
+extern struct task_struct *bpf_iter_task_next(struct bpf_iter_task *it) __weak __ksym;
+extern void bpf_iter_task_destroy(struct bpf_iter_task *it) __weak __ksym;
+
+/*
+ * CPU time of all of task's process's threads: those gone (kept in its
+ * signal struct) and each live one's. A thread running on another CPU has
+ * its time brought up to date at its next tick or switch, so each end of a
+ * call reads up to a tick short per running thread: the error has no sign
+ * and averages out over calls.
+ */
+static __always_inline __u64 process_cpu_ns(struct task_struct *task)
+{
+	struct bpf_iter_task it;
+	struct task_struct *t;
+	__u64 sum = BPF_CORE_READ(task, signal, sum_sched_runtime);
+	__u64 now = bpf_ktime_get_ns();
+	__u32 zero = 0;
+
+	/* an open-coded iterator: the verifier knows it ends */
+	bpf_iter_task_new(&it, task, BPF_TASK_ITER_TGID);
+	while ((t = bpf_iter_task_next(&it))) {
+		__s64 *off, run;
+
+		sum += t->se.sum_exec_runtime;
+		if (!t->on_cpu)
+			continue;
+		/* running: its time since the runtime was last updated */
+		off = bpf_map_lookup_percpu_elem(&clock_offsets, &zero, t->thread_info.cpu);
+		if (!off || !*off)
+			continue;
+		run = (__s64)now - *off - (__s64)t->se.exec_start;
+		if (run > 0 && run < 1000000000)
+			sum += (__u64)run;
+	}
+	bpf_iter_task_destroy(&it);
+	return sum;
+}
+
 static __always_inline int handle_entry(struct pt_regs *ctx)
 {
 	struct probe_cfg *cfg;
@@ -516,6 +574,9 @@ static __always_inline int handle_entry(struct pt_regs *ctx)
 		f->args[0] = f->args[1] = f->args[2] = 0;
 		f->arg_fault = 0;
 	}
+	f->pool = cfg && (cfg->flags & INFERLAT_CFG_POOL);
+	if (f->pool)
+		f->proc_cpu = process_cpu_ns(task);
 	f->probe_id = id;
 	f->sp = PT_REGS_SP(ctx);
 	if (acct)
@@ -638,6 +699,12 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	res.majflt = (__u32)(BPF_CORE_READ(task, maj_flt) - f->majflt);
 	res.nvcsw = (__u32)(BPF_CORE_READ(task, nvcsw) - f->nvcsw);
 	res.nivcsw = (__u32)(BPF_CORE_READ(task, nivcsw) - f->nivcsw);
+	res.proc_cpu_ns = 0;
+	if (f->pool) {
+		__u64 cpu = process_cpu_ns(task);
+
+		res.proc_cpu_ns = cpu > f->proc_cpu ? cpu - f->proc_cpu : 0;
+	}
 
 	dur = now - f->ts;
 	ret = PT_REGS_RC(ctx);
@@ -669,6 +736,11 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	ps->nivcsw += res.nivcsw;
 	if (!acct)
 		ps->unsplit++;
+	if (f->pool) {
+		ps->pool_calls++;
+		ps->pool_ns += dur;
+		ps->pool_cpu_ns += res.proc_cpu_ns;
+	}
 	h = bpf_map_lookup_elem(&hists, &id);
 	if (h) {
 		__u32 b = inferlat_hist_bucket(dur);
@@ -679,7 +751,8 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 			h->buckets[b]++;
 	}
 
-	flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT);
+	flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT) |
+		(f->pool ? INFERLAT_CALL_POOL : 0);
 	args[0] = f->args[0];
 	args[1] = f->args[1];
 	args[2] = f->args[2];
@@ -770,6 +843,14 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__u32 tid;
 
 	tid = BPF_CORE_READ(prev, pid);
+	if (pool_clock && tid) {
+		/* prev's runtime was brought up to the task clock just now */
+		__u32 zero = 0;
+		__s64 *off = bpf_map_lookup_elem(&clock_offsets, &zero);
+
+		if (off)
+			*off = (__s64)bpf_ktime_get_ns() - (__s64)BPF_CORE_READ(prev, se.exec_start);
+	}
 	a = bpf_map_lookup_elem(&sched_accts, &tid);
 	/*
 	 * Going to sleep. A preempted thread can have a sleeping state already

@@ -114,6 +114,9 @@ enum inferlat_err_kind {
 #define INFERLAT_CFG_SEQ_DECODE (1u << 1) /* llama_decode: summarize the batch */
 #define INFERLAT_CFG_SEQ_RM (1u << 2)     /* llama_memory_seq_rm: args seq, p0, p1 */
 #define INFERLAT_CFG_SEQ_CLEAR (1u << 3)  /* llama_memory_clear */
+/* a runtime's main entry point: the CPU time of all the process's threads
+ * during each call (its thread pool's work), not only the caller's */
+#define INFERLAT_CFG_POOL (1u << 4)
 
 /*
  * Arguments a probe decodes (runtime presets): where each value is, read by
@@ -161,6 +164,7 @@ struct probe_cfg {
 #define INFERLAT_CALL_ERROR (1u << 0)
 #define INFERLAT_CALL_NO_SPLIT (1u << 1)  /* no scheduler accounting: res.*_ns unknown */
 #define INFERLAT_CALL_ARG_FAULT (1u << 2) /* an argument could not be read (unmapped memory) */
+#define INFERLAT_CALL_POOL (1u << 3)      /* res.proc_cpu_ns measured */
 
 /*
  * Where a call's time went, and what it cost the thread: accounted between
@@ -173,6 +177,7 @@ struct call_resources {
 	__u64 runq_ns;      /* runnable, waiting for a CPU */
 	__u32 minflt, majflt;   /* page faults */
 	__u32 nvcsw, nivcsw;    /* voluntary and involuntary context switches */
+	__u64 proc_cpu_ns;  /* CFG_POOL: CPU time of all the process's threads during the call */
 };
 
 /* One completed call of a probed function. */
@@ -212,6 +217,9 @@ struct probe_stats {
 	                         --max-threads) had no room for: timed, not split */
 	__u64 exemplars;      /* slow calls sent with their stack */
 	__u64 exemplar_drops; /* slow calls whose exemplar did not fit its ring buffer */
+	/* CFG_POOL calls: how many, their total duration, and the process's
+	 * CPU time (all threads) during them */
+	__u64 pool_calls, pool_ns, pool_cpu_ns;
 };
 
 struct probe_hist {

@@ -249,6 +249,10 @@ static int configure(struct session *s, struct probe_set *ps, size_t first, cons
 			cfg.flags |= INFERLAT_CFG_SEQ_RM;
 		else if (p->decode.measure == MEASURE_SEQ_CLEAR)
 			cfg.flags |= INFERLAT_CFG_SEQ_CLEAR;
+		if (p->pool) {
+			cfg.flags |= INFERLAT_CFG_POOL;
+			s->skel->bss->pool_clock = true;
+		}
 		memcpy(cfg.args, p->decode.args, sizeof(cfg.args));
 		err = bpf_map__update_elem(s->skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
 		if (err) {

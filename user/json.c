@@ -80,6 +80,13 @@ static void put_resources(FILE *f, const struct row *w)
 		(unsigned long long)(r->minflt + r->majflt), (unsigned long long)r->majflt,
 		(unsigned long long)r->nvcsw, (unsigned long long)r->nivcsw,
 		(unsigned long long)w->unsplit);
+	if (r->pool_calls && r->pool_ns) {
+		/* all the process's threads, not only the caller's */
+		fputs(", \"cores_in_calls\": ", f);
+		put_secs(f, (double)r->pool_cpu_ns / (double)r->pool_ns);
+		fputs(", \"process_cpu_in_calls_s\": ", f);
+		put_secs(f, r->pool_cpu_ns / 1e9);
+	}
 	if (!w->calls)
 		return;
 	fputs(", \"per_call\": {", f);
@@ -350,6 +357,8 @@ int json_write_call(FILE *f, const struct probe *p, const struct call_event *e)
 		(long long)e->retval, (e->flags & INFERLAT_CALL_ERROR) ? "true" : "false", e->depth,
 		(unsigned long long)e->res.oncpu_ns, (unsigned long long)e->res.offcpu_ns,
 		(unsigned long long)e->res.runq_ns, e->res.minflt, e->res.majflt, e->res.nvcsw, e->res.nivcsw);
+	if (e->flags & INFERLAT_CALL_POOL)
+		fprintf(f, ", \"process_cpu_ns\": %llu", (unsigned long long)e->res.proc_cpu_ns);
 	if (p->decode.nargs) {
 		fprintf(f, ", \"args\": [%llu, %llu, %llu]", (unsigned long long)e->args[0],
 			(unsigned long long)e->args[1], (unsigned long long)e->args[2]);

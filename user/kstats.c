@@ -49,6 +49,9 @@ int kstats_read(struct kstats *k, uint32_t id, struct probe_stats *out)
 		out->majflt += v[c].majflt;
 		out->nvcsw += v[c].nvcsw;
 		out->nivcsw += v[c].nivcsw;
+		out->pool_calls += v[c].pool_calls;
+		out->pool_ns += v[c].pool_ns;
+		out->pool_cpu_ns += v[c].pool_cpu_ns;
 		out->unsplit += v[c].unsplit;
 		out->thread_full += v[c].thread_full;
 		out->exemplars += v[c].exemplars;

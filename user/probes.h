@@ -43,6 +43,7 @@ struct probe {
 	const char *share_of;    /* symbol of the enclosing probe (time shown as its share), or NULL */
 	bool op;                 /* an operator of --ops: no rows or series until called */
 	const char *silent_hint; /* a preset's main probe: said when it stays silent (silence.h) */
+	bool pool;               /* the process's CPU (all threads) during each call is measured */
 	uint32_t overhead_ns;    /* probe overhead subtracted from each duration */
 	bool unattached;         /* for all processes, but the path it was reached by went with
 				    its process: attached when another target maps the file */

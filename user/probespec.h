@@ -44,6 +44,7 @@ struct probe_spec {
 	const char *share_of;   /* symbol of the probe whose time this one's is a part of, or NULL */
 	bool op;                /* one of many operators (--ops): reported only once called */
 	const char *silent_hint;  /* a preset's main probe: what to use when it sees no calls */
+	bool pool;              /* a runtime's main entry point: its thread pool's CPU is measured */
 	/* ONNX Runtime: the function is slot ort_slot of the library's API table
 	 * (user/ortapi.h), read from each matching library, not a symbol */
 	bool ort_table;

@@ -21,6 +21,9 @@ struct latency {              /* seconds */
 struct res_sum {               /* summed over the calls */
 	uint64_t oncpu_ns, offcpu_ns, runq_ns;
 	uint64_t minflt, majflt, nvcsw, nivcsw;
+	/* calls that measured their process's CPU (all threads), their total
+	 * duration and that CPU time: cores in use while the calls ran */
+	uint64_t pool_calls, pool_ns, pool_cpu_ns;
 };
 
 /* Sums of decoded arguments (runtime presets), by what the probe measures. */

@@ -170,6 +170,7 @@ static int add_probe(struct probe_set *ps, const struct probe_spec *s, struct ob
 	p->decode = s->decode;
 	p->share_of = s->share_of;
 	p->silent_hint = s->silent_hint;
+	p->pool = s->pool;
 	p->op = s->op;
 	if (s->offset && !s->at_offset) {
 		/* +OFF: only across rsp-neutral padding, or the return probe

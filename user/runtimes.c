@@ -128,8 +128,9 @@ static const struct preset presets[] = {
 	  "prompt token, so time queued before it (HTTP, tokenizing, waiting for a free sequence) "
 	  "is not in them. A libllama linked statically into the server has no libllama.so: give "
 	  "the executable's path in -e",
-	  "the server may link llama.cpp statically (probe the executable: -e /path/to/server:llama_decode) "
-	  "or not be generating",
+	  "it may be busy without generating (loading the model, tokenizing, embeddings through "
+	  "llama_encode) or generate through another copy of llama.cpp linked into its executable "
+	  "(-e /path/to/server:llama_decode)",
 	  llama_probes, N(llama_probes) },
 	{ "onnxruntime", "libonnxruntime.so*", "ONNX Runtime (libonnxruntime.so, stripped): "
 	  "onnxruntime-node, onnxruntime Python, the C/C++ API",
@@ -233,6 +234,9 @@ static int add_spec(struct probe_spec **specs, size_t *nspecs, const char *text,
 	s->share_of = pp->share_of;
 	s->op = pp->ops;
 	s->silent_hint = pp == p->probes ? p->silent : NULL;
+	/* a runtime's main call runs on its thread pool (ggml's n_threads, ONNX
+	 * Runtime's intra-op pool, libtorch's intra-op threads) */
+	s->pool = pp == p->probes && p->silent;
 	s->ort_table = pp->ort_slot != 0;
 	s->ort_slot = pp->ort_slot;
 	(*nspecs)++;
@@ -331,6 +335,9 @@ static void print_preset(const struct preset *p, bool full)
 		printf("      %s\n", pp->measures);
 		if (pp->err)
 			printf("      errors: %s\n", pp->err);
+		if (pp == p->probes && p->silent)
+			printf("      thread pool: the CPU time of all the process's threads during each call "
+			       "(cores_in_calls), read at its two ends\n");
 		if (pp->share_of)
 			printf("      shown as a share of %s's time\n", pp->share_of);
 		if (pp->args_doc) {

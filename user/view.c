@@ -160,6 +160,21 @@ static void put_args(struct view *v, const struct report *r, const char *prefix)
 	}
 }
 
+/* Cores the process kept busy while a runtime's main calls ran (its pool). */
+static void put_pool(struct view *v, const struct report *r, const char *prefix)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct row *w = &r->rows[i];
+		char clipped[64];
+
+		if (!w->res.pool_calls || !w->res.pool_ns)
+			continue;
+		fprintf(v->out, "%s%-32s %7d %.2f cores in use while its calls ran (all threads)\n",
+			prefix ? prefix : "", clip(w->probe->name, 32, clipped, sizeof(clipped)), (int)w->pid,
+			(double)w->res.pool_cpu_ns / (double)w->res.pool_ns);
+	}
+}
+
 static const char *q_fmt(const struct hist *h, double q, char *buf, size_t sz)
 {
 	return h->count ? view_fmt_secs(hist_quantile_ns(h, q) / 1e9, buf, sz) : "-";
@@ -386,6 +401,7 @@ void view_show(struct view *v, const struct report *r)
 			if (!r->rows[i].probe->op)
 				put_row(v, &r->rows[i]);
 		put_args(v, r, NULL);
+		put_pool(v, r, NULL);
 		put_requests(v, r, NULL);
 		put_top_ops(v, r, NULL);
 		if (r->nslo || (r->final && r->slos && r->slos->n))
@@ -411,6 +427,7 @@ void view_show(struct view *v, const struct report *r)
 		}
 		snprintf(prefix, sizeof(prefix), "%-8s ", when);
 		put_args(v, r, prefix);
+		put_pool(v, r, prefix);
 		put_requests(v, r, prefix);
 		put_top_ops(v, r, prefix);
 		put_slo(v, r, prefix);

@@ -192,6 +192,9 @@ static void res_add(struct res_sum *d, const struct res_sum *s)
 	d->majflt += s->majflt;
 	d->nvcsw += s->nvcsw;
 	d->nivcsw += s->nivcsw;
+	d->pool_calls += s->pool_calls;
+	d->pool_ns += s->pool_ns;
+	d->pool_cpu_ns += s->pool_cpu_ns;
 }
 
 static void arg_add(struct arg_sum *d, const struct arg_sum *s)
@@ -264,6 +267,12 @@ int agg_add(struct aggregator *a, const struct call_event *e, double now)
 		.nvcsw = e->res.nvcsw, .nivcsw = e->res.nivcsw,
 	};
 	struct series *s;
+
+	if (e->flags & INFERLAT_CALL_POOL) {
+		r.pool_calls = 1;
+		r.pool_ns = e->duration_ns;
+		r.pool_cpu_ns = e->res.proc_cpu_ns;
+	}
 
 	if (e->probe_id >= a->nprobes)
 		return -EINVAL;
@@ -358,6 +367,9 @@ static int kernel_window(struct aggregator *a, uint32_t id, struct probe_stats *
 	d->majflt = cur.majflt - pa->kprev.majflt;
 	d->nvcsw = cur.nvcsw - pa->kprev.nvcsw;
 	d->nivcsw = cur.nivcsw - pa->kprev.nivcsw;
+	d->pool_calls = cur.pool_calls - pa->kprev.pool_calls;
+	d->pool_ns = cur.pool_ns - pa->kprev.pool_ns;
+	d->pool_cpu_ns = cur.pool_cpu_ns - pa->kprev.pool_cpu_ns;
 	d->unsplit = cur.unsplit - pa->kprev.unsplit;
 	d->thread_full = cur.thread_full - pa->kprev.thread_full;
 	d->exemplars = cur.exemplars - pa->kprev.exemplars;
@@ -458,6 +470,7 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 		s->win_res = (struct res_sum){
 			.oncpu_ns = d.oncpu_ns, .offcpu_ns = d.offcpu_ns, .runq_ns = d.runq_ns,
 			.minflt = d.minflt, .majflt = d.majflt, .nvcsw = d.nvcsw, .nivcsw = d.nivcsw,
+			.pool_calls = d.pool_calls, .pool_ns = d.pool_ns, .pool_cpu_ns = d.pool_cpu_ns,
 		};
 		s->win_unsplit = d.unsplit;
 	}
@@ -553,6 +566,8 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 			.oncpu_ns = pa->kprev.oncpu_ns, .offcpu_ns = pa->kprev.offcpu_ns,
 			.runq_ns = pa->kprev.runq_ns, .minflt = pa->kprev.minflt,
 			.majflt = pa->kprev.majflt, .nvcsw = pa->kprev.nvcsw, .nivcsw = pa->kprev.nivcsw,
+			.pool_calls = pa->kprev.pool_calls, .pool_ns = pa->kprev.pool_ns,
+			.pool_cpu_ns = pa->kprev.pool_cpu_ns,
 		};
 		s->run_unsplit = pa->kprev.unsplit;
 	}

@@ -95,7 +95,7 @@ def check_mean(name, inferlat_s, harness_s, cost_s):
 
 def ns_pairs(path):
     with open(path) as f:
-        return [tuple(int(x) for x in l.split()) for l in f if not l.startswith("#")]
+        return [tuple(int(x) for x in l.split()[:2]) for l in f if not l.startswith("#")]
 
 
 # ONNX Runtime ---------------------------------------------------------------
@@ -104,14 +104,14 @@ ORT_RUNS = 30
 ORT_BATCH = 512   # ~20 ms runs: the binding's own ~0.4 ms per run stays well under 5%
 
 
-def ort_harness(wd, log):
+def ort_harness(wd, log, threads=1):
     need(ORT_LIB, "onnxruntime-node")
     model = wd.file("mlp.onnx")
     if not os.path.exists(model):
         r = run([PY, os.path.join(SRC_FIXTURES, "make-onnx-mlp.py"), model], timeout=120)
         check(r.returncode == 0, "make-onnx-mlp.py: %s" % r.stderr)
     return Harness(["node", os.path.join(SRC_FIXTURES, "ort-harness.js"), ORT_DIR, model, ORT_RUNS,
-                    ORT_BATCH, log])
+                    ORT_BATCH, log, threads])
 
 
 def test_ort_run_offset_from_stripped_library(wd):
@@ -605,3 +605,22 @@ def test_libtorch_eager_ops_counted(wd):
                                                       3 * EAGER_RUNS, 2 * EAGER_RUNS, sorted(ops.items())[:12]))
     return "%d operators called; addmm x%d, relu x%d" % (len(ops), ops["at::_ops::addmm::call"],
                                                          ops["at::_ops::relu::call"])
+
+
+def test_ort_thread_pool_cores(wd):
+    """intraOpNumThreads 2: a Run keeps two threads busy. inferlat's cores in
+    use while Run ran (all the process's threads, read in the kernel at each
+    call's ends) against the harness's process.cpuUsage over its runs."""
+    h = ort_harness(wd, wd.file("ort.log"), threads=2)
+    il, out = traced(wd, h, "-r", "onnxruntime")
+    check(out.strip() == "done %d" % ORT_RUNS, "harness: %r" % out)
+    with open(wd.file("ort.log")) as f:
+        runs = [tuple(int(x) for x in l.split()) for l in f if not l.startswith("#")]
+    want = sum(c for _, _, c in runs) / sum(b - a for a, b, _ in runs)
+    r = one(il, "OrtApi::Run")
+    check(r["calls"] == ORT_RUNS and "cores_in_calls" in r, "Run: %s" % r)
+    got = r["cores_in_calls"]
+    check(abs(got - want) <= 0.10 * want, "cores while Run ran: inferlat %.3f, the harness %.3f" % (got, want))
+    check(got > 1.2, "two intra-op threads kept %.2f cores busy: the pool is not seen" % got)
+    return "Run x%d: %.2f cores (harness %.2f); the caller's thread alone %.2f" % (
+        r["calls"], got, want, r["cpu_s"] / (r["latency_s"]["mean"] * r["calls"]))

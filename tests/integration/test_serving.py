@@ -21,13 +21,13 @@ class ServedUnderInferlat:
     traced too; the decode shim goes into the server's environment only.
     The server's 'ready PID PORT' line lands in inferlat's stdout."""
 
-    def __init__(self, wd, model, *args, name):
+    def __init__(self, wd, model, *args, name, threads=1):
         for path in (NLC, os.path.join(LLAMA_BINS, "libllama.v0.5.0.so"), SHIM):
             check(os.path.exists(path), "%s missing: run make deps and make fixtures" % path)
         self.decode_log = wd.file(name + "-decode.jsonl")
         server = ["env", "LD_PRELOAD=" + SHIM, "DECODE_LOG=" + self.decode_log, NODE,
                   os.path.join(SRC_FIXTURES, "llama-server.mjs"), "--model", model, "--port", "0",
-                  "--sequences", SEQUENCES, "--threads", 1, "--max-tokens", MAX_TOKENS]
+                  "--sequences", SEQUENCES, "--threads", threads, "--max-tokens", MAX_TOKENS]
         self.il = Inferlat(wd, "-r", "llama.cpp", "-i", "1", *args, "--", *server)
         deadline = time.time() + 120
         while True:
@@ -68,11 +68,11 @@ def check_close(name, got_s, want_ns, rel, floor_ms):
           % (name, got_s * 1e3, want * 1e3, tol * 1e3))
 
 
-def served(wd, model, clients, bad=0, slo=()):
+def served(wd, model, clients, bad=0, slo=(), threads=1):
     args = []
     for s in slo:
         args += ["--slo", s]
-    srv = ServedUnderInferlat(wd, model, *args, name="c%d" % clients)
+    srv = ServedUnderInferlat(wd, model, *args, name="c%d" % clients, threads=threads)
     try:
         recs, _ = loadgen(wd, srv.port, clients, REQUESTS, bad, name="lg%d" % clients)
     except Exception:
@@ -175,3 +175,26 @@ def test_serving_four_clients_queue(wd):
     srv, recs, rc = served(wd, make_model(wd), 4)
     check(rc == 0, "inferlat exited %d: %s" % (rc, srv.il.stderr()[-2000:]))
     return check_requests(srv, recs)
+
+
+def test_serving_two_threads_cores_in_calls(wd):
+    """ggml at 2 threads: each llama_decode keeps two threads busy. inferlat's
+    cores in use while llama_decode ran (all the server's threads, read in
+    the kernel at each call's ends) against the decode shim's
+    CLOCK_PROCESS_CPUTIME_ID around every call."""
+    srv, recs, rc = served(wd, make_model(wd), 1, threads=2)
+    check(rc == 0, "inferlat exited %d: %s" % (rc, srv.il.stderr()[-2000:]))
+    note = check_requests(srv, recs)
+    decodes = srv.decodes()
+    want = sum(x["process_cpu_ns"] for x in decodes) / sum(x["end_ns"] - x["start_ns"] for x in decodes)
+    d = srv.il.final("llama_decode")[0]
+    got = d.get("cores_in_calls")
+    check(got is not None and abs(got - want) <= 0.10 * want,
+          "cores while llama_decode ran: inferlat %s, the shim %.3f" % (got, want))
+    # the tiny model's decodes are short: ggml's second thread does a
+    # small share; still the caller's thread alone (at most one core) is
+    # below what the process used
+    caller = d["cpu_s"] / (d["latency_s"]["mean"] * d["calls"])
+    check(got > 1.0 and got > caller + 0.03,
+          "%.2f cores during llama_decode, its caller's thread alone %.2f: the pool is not seen" % (got, caller))
+    return "llama_decode: %.2f cores (shim %.2f), the caller's thread alone %.2f; %s" % (got, want, caller, note)
