@@ -359,6 +359,9 @@ static int take_in(void *ctx, const struct agg_run_view *v)
 	s->to->res.majflt += v->res->majflt - s->res.majflt;
 	s->to->res.nvcsw += v->res->nvcsw - s->res.nvcsw;
 	s->to->res.nivcsw += v->res->nivcsw - s->res.nivcsw;
+	s->to->res.pool_calls += v->res->pool_calls - s->res.pool_calls;
+	s->to->res.pool_ns += v->res->pool_ns - s->res.pool_ns;
+	s->to->res.pool_cpu_ns += v->res->pool_cpu_ns - s->res.pool_cpu_ns;
 	s->res = *v->res;
 	if (v->args) {
 		s->to->args.prompt_batches += v->args->prompt_batches - s->args.prompt_batches;
@@ -577,14 +580,17 @@ static void put_histograms(FILE *f, const struct prom_exporter *px)
 }
 
 /* One counter per call label set, from a field of its sums. */
+/* pool: only the probes that measure their process's CPU (probe.pool) */
 static void put_call_counter(FILE *f, const struct prom_exporter *px, const char *name,
-			     const char *help, size_t off, bool ns)
+			     const char *help, size_t off, bool ns, bool pool)
 {
 	family(f, name, "counter", help);
 	for (size_t i = 0; i < px->nseries; i++) {
 		const struct prom_series *s = px->series[i];
 		uint64_t v = *(const uint64_t *)((const char *)&s->res + off);
 
+		if (pool && !px->ps->v[s->probe_id].pool)
+			continue;
 		put_sample(f, px, name, &px->ps->v[s->probe_id], s);
 		if (ns)
 			put_ns(f, v);
@@ -598,13 +604,13 @@ static void put_resources(FILE *f, const struct prom_exporter *px)
 {
 	put_call_counter(f, px, "inferlat_call_cpu_seconds_total",
 			 "Time the calling thread ran inside calls (less the probe overhead).",
-			 offsetof(struct res_sum, oncpu_ns), true);
+			 offsetof(struct res_sum, oncpu_ns), true, false);
 	put_call_counter(f, px, "inferlat_call_offcpu_seconds_total",
 			 "Time the calling thread was blocked inside calls (sleep, I/O, locks, devices).",
-			 offsetof(struct res_sum, offcpu_ns), true);
+			 offsetof(struct res_sum, offcpu_ns), true, false);
 	put_call_counter(f, px, "inferlat_call_runqueue_seconds_total",
 			 "Time the calling thread was runnable but waiting for a CPU inside calls.",
-			 offsetof(struct res_sum, runq_ns), true);
+			 offsetof(struct res_sum, runq_ns), true, false);
 	family(f, "inferlat_call_page_faults_total", "counter",
 	       "Page faults (minor and major) of the calling thread inside calls.");
 	for (size_t i = 0; i < px->nseries; i++) {
@@ -615,13 +621,23 @@ static void put_resources(FILE *f, const struct prom_exporter *px)
 	}
 	put_call_counter(f, px, "inferlat_call_major_page_faults_total",
 			 "Major page faults (that read from disk) of the calling thread inside calls.",
-			 offsetof(struct res_sum, majflt), false);
+			 offsetof(struct res_sum, majflt), false, false);
 	put_call_counter(f, px, "inferlat_call_voluntary_context_switches_total",
 			 "Times the calling thread gave up its CPU (blocked) inside calls.",
-			 offsetof(struct res_sum, nvcsw), false);
+			 offsetof(struct res_sum, nvcsw), false, false);
 	put_call_counter(f, px, "inferlat_call_involuntary_context_switches_total",
 			 "Times the calling thread was preempted inside calls.",
-			 offsetof(struct res_sum, nivcsw), false);
+			 offsetof(struct res_sum, nivcsw), false, false);
+	/* a runtime's main probe: over the calls' own time (pool_ns), the cores
+	 * its thread pool kept busy */
+	put_call_counter(f, px, "inferlat_call_process_cpu_seconds_total",
+			 "CPU time of all the process's threads during the calls of a runtime's main "
+			 "probe (its thread pool): divided by inferlat_call_pool_duration_seconds_total, "
+			 "the cores in use while they ran.",
+			 offsetof(struct res_sum, pool_cpu_ns), true, true);
+	put_call_counter(f, px, "inferlat_call_pool_duration_seconds_total",
+			 "Duration of the calls whose process CPU time is measured (a runtime's main probe).",
+			 offsetof(struct res_sum, pool_ns), true, true);
 }
 
 /* A per-process sample: pid and comm, then the user's labels. */

@@ -612,7 +612,9 @@ def test_ort_thread_pool_cores(wd):
     use while Run ran (all the process's threads, read in the kernel at each
     call's ends) against the harness's process.cpuUsage over its runs."""
     h = ort_harness(wd, wd.file("ort.log"), threads=2)
-    il, out = traced(wd, h, "-r", "onnxruntime")
+    tdir = wd.file("tf")
+    os.makedirs(tdir)
+    il, out = traced(wd, h, "-r", "onnxruntime", "--textfile-dir", tdir)
     check(out.strip() == "done %d" % ORT_RUNS, "harness: %r" % out)
     with open(wd.file("ort.log")) as f:
         runs = [tuple(int(x) for x in l.split()) for l in f if not l.startswith("#")]
@@ -622,5 +624,15 @@ def test_ort_thread_pool_cores(wd):
     got = r["cores_in_calls"]
     check(abs(got - want) <= 0.10 * want, "cores while Run ran: inferlat %.3f, the harness %.3f" % (got, want))
     check(got > 1.2, "two intra-op threads kept %.2f cores busy: the pool is not seen" % got)
+    # the textfile's two counters give the same figure; only the pool probe has them
+    prom = {}
+    with open(os.path.join(tdir, "inferlat.prom")) as f:
+        for l in f:
+            if l.startswith("inferlat_call_process_cpu_seconds_total{") or \
+               l.startswith("inferlat_call_pool_duration_seconds_total{"):
+                prom.setdefault(l.split("{")[0], []).append((l, float(l.split()[-1])))
+    cpu, dur = prom.get("inferlat_call_process_cpu_seconds_total", []), prom.get("inferlat_call_pool_duration_seconds_total", [])
+    check(len(cpu) == 1 and len(dur) == 1 and "OrtApi::Run" in cpu[0][0]
+          and abs(cpu[0][1] / dur[0][1] - got) <= 0.01 * got, "textfile: %s" % prom)
     return "Run x%d: %.2f cores (harness %.2f); the caller's thread alone %.2f" % (
         r["calls"], got, want, r["cpu_s"] / (r["latency_s"]["mean"] * r["calls"]))
