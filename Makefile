@@ -58,7 +58,7 @@ help:
 	@echo '  sanitize     unit tests built with ASan+UBSan (build/sanitize/)'
 	@echo '  fuzz         each libFuzzer target for FUZZ_SECONDS (default 120; build/fuzz/)'
 	@echo '  integration  integration tests only (root, BPF)'
-	@echo '  demo         deps + build + profile the bundled fixture live for a few seconds'
+	@echo '  demo         deps + build + profile the bundled node-llama-cpp server under load, live'
 	@echo '  bench        deps + build + benchmark against the floor, bpftrace and bcc (bench/results.md)'
 	@echo '  install      install inferlat and its man page under PREFIX ($(PREFIX))'
 	@echo '  clean        remove build/'

@@ -122,7 +122,9 @@ static void put_args(struct view *v, const struct report *r, const char *prefix)
 				clip(w->probe->name, 32, clipped, sizeof(clipped)), (int)w->pid, 100 * ratio, of);
 			continue;
 		}
-		if (w->probe->decode.measure == MEASURE_NONE || !w->calls)
+		/* sequence boundaries show in the requests line, not here */
+		if (w->probe->decode.measure == MEASURE_NONE || w->probe->decode.measure == MEASURE_SEQ_RM ||
+		    w->probe->decode.measure == MEASURE_SEQ_CLEAR || !w->calls)
 			continue;
 		if (!header && !prefix)
 			fputc('\n', v->out);
