@@ -7,7 +7,9 @@ batches carry, nothing else."""
 import os
 import time
 
+import promstack
 from harness import Inferlat, TestFailure, check, exact_quantile
+from test_prometheus import PRESET_ONLY, exported_names
 from test_servebed import LLAMA_BINS, NLC, NODE, SHIM, SRC_FIXTURES, jsonl, loadgen, make_model
 
 SEQUENCES = 2
@@ -68,8 +70,8 @@ def check_close(name, got_s, want_ns, rel, floor_ms):
           % (name, got_s * 1e3, want * 1e3, tol * 1e3))
 
 
-def served(wd, model, clients, bad=0, slo=(), threads=1):
-    args = []
+def served(wd, model, clients, bad=0, slo=(), threads=1, extra=()):
+    args = list(extra)
     for s in slo:
         args += ["--slo", s]
     srv = ServedUnderInferlat(wd, model, *args, name="c%d" % clients, threads=threads)
@@ -149,9 +151,33 @@ def check_requests(srv, recs):
 
 
 def test_serving_one_client(wd):
-    srv, recs, rc = served(wd, make_model(wd), 1)
+    """... and the textfile: the request families the dashboard and the
+    time-to-first-token rule use are there, promtool-clean, with the JSON's
+    counts."""
+    tdir = wd.file("tf")
+    os.makedirs(tdir)
+    srv, recs, rc = served(wd, make_model(wd), 1, extra=["--textfile-dir", tdir])
     check(rc == 0, "inferlat exited %d: %s" % (rc, srv.il.stderr()[-2000:]))
-    return check_requests(srv, recs)
+    note = check_requests(srv, recs)
+    with open(os.path.join(tdir, "inferlat.prom")) as f:
+        text = f.read()
+    rc, msg = promstack.promtool_check_metrics(text)
+    check(rc == 0 and msg == "", "promtool check metrics: rc %d: %s" % (rc, msg))
+    missing = PRESET_ONLY - exported_names(text)
+    check(not missing, "not in a llama.cpp server's textfile: %s" % missing)
+    q = srv.il.final("llama_decode")[0]["requests"]
+    _, samples = promstack.parse_textfile(text)
+    val = {}
+    for name, labels, v in samples:
+        val[(name, labels.get("token_type"), labels.get("le"))] = v
+    want = {("inferlat_gen_ai_server_requests_total", None, None): q["count"],
+            ("inferlat_gen_ai_server_tokens_total", "input", None): q["prompt_tokens"],
+            ("inferlat_gen_ai_server_tokens_total", "output", None): q["generated_tokens"],
+            ("inferlat_gen_ai_server_time_to_first_token_seconds_count", None, None): q["prefill_s"]["count"],
+            ("inferlat_gen_ai_server_time_per_output_token_seconds_count", None, None): q["inter_token_s"]["count"]}
+    got = {k: val.get(k) for k in want}
+    check(got == want, "textfile %s, JSON %s" % (got, want))
+    return note
 
 
 def test_serving_two_clients_slo_errors_passes(wd):
