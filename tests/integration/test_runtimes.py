@@ -95,7 +95,7 @@ def check_mean(name, inferlat_s, harness_s, cost_s):
 
 def ns_pairs(path):
     with open(path) as f:
-        return [tuple(int(x) for x in l.split()[:2]) for l in f if not l.startswith("#")]
+        return [tuple(int(x) for x in l.split()) for l in f if not l.startswith("#")]
 
 
 # ONNX Runtime ---------------------------------------------------------------
@@ -616,9 +616,11 @@ def test_ort_thread_pool_cores(wd):
     os.makedirs(tdir)
     il, out = traced(wd, h, "-r", "onnxruntime", "--textfile-dir", tdir)
     check(out.strip() == "done %d" % ORT_RUNS, "harness: %r" % out)
+    runs = ns_pairs(wd.file("ort.log"))
     with open(wd.file("ort.log")) as f:
-        runs = [tuple(int(x) for x in l.split()) for l in f if not l.startswith("#")]
-    want = sum(c for _, _, c in runs) / sum(b - a for a, b, _ in runs)
+        cpu = [int(l.split()[2]) for l in f if l.startswith("# cpu ")]
+    check(len(cpu) == len(runs) == ORT_RUNS, "harness log: %d runs, %d cpu lines" % (len(runs), len(cpu)))
+    want = sum(cpu) / sum(b - a for a, b in runs)
     r = one(il, "OrtApi::Run")
     check(r["calls"] == ORT_RUNS and "cores_in_calls" in r, "Run: %s" % r)
     got = r["cores_in_calls"]
