@@ -465,6 +465,8 @@ int main(int argc, char **argv)
 				status = 1;
 				break;
 			}
+			/* the window ends after the last event it took in */
+			now = mono_now();
 			if ((err = agg_report(&agg, now, wall_now(), false, &rep)) ||
 			    (err = judge(&slos, &anomalies, &quiet, &rep))) {
 				log_err("aggregating window: %s", strerror(-err));

@@ -236,7 +236,9 @@ void seqtab_window(struct seqtab *t, uint64_t now_ns, bool final)
 		for (size_t k = 0; k < p->n; k++) {
 			struct seq_state *st = &p->st[k];
 
-			if (st->open && (final || now_ns - st->last_ns >= SEQS_IDLE_NS))
+			/* a decode read after now (the ring buffers are read once more
+			 * at a window's end) is no idleness */
+			if (st->open && (final || (now_ns > st->last_ns && now_ns - st->last_ns >= SEQS_IDLE_NS)))
 				finish(p, st);
 		}
 		p->in_window = p->win.decodes || p->win.started || p->win.finished;

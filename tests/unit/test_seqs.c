@@ -175,10 +175,35 @@ static void test_context_shift_is_not_a_new_request(void **state)
 	seqtab_free(&t);
 }
 
+/* The ring buffers are read once more as a window ends: a decode that ended
+ * after the window's end time is no sign of idleness, and its request goes
+ * on in the next window. */
+static void test_decode_after_window_end_is_not_idle(void **state)
+{
+	struct seqtab t;
+	const struct seq_sum *w;
+
+	seqtab_init(&t);
+	feed(&t, decode(0, 10, 1, (struct slot_spec[]){ { 0, 8, 0, 1 } }));
+	feed(&t, decode(11, 101, 1, (struct slot_spec[]){ { 0, 1, 8, 1 } }));
+	seqtab_window(&t, 100 * MS, false);
+	w = seqtab_sum(&t, 7, false);
+	assert_int_equal(w->started, 1);
+	assert_int_equal(w->finished, 0);
+	feed(&t, decode(102, 110, 1, (struct slot_spec[]){ { 0, 1, 9, 1 } }));
+	seqtab_window(&t, 120 * MS, false);
+	w = seqtab_sum(&t, 7, false);
+	assert_int_equal(w->started, 0);
+	assert_int_equal(w->prompt_tokens, 0);
+	assert_int_equal(w->generated_tokens, 1);
+	seqtab_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_sequences_shared_batches),
+		cmocka_unit_test(test_decode_after_window_end_is_not_idle),
 		cmocka_unit_test(test_implicit_positions_and_clear),
 		cmocka_unit_test(test_context_shift_is_not_a_new_request),
 	};
