@@ -72,10 +72,14 @@ def test_slo_broken_exits_3_met_exits_0(wd):
     check(len(fin) == 1, "final records: %s" % fin)
     got = slo_entries(fin[0])
     check(set(got) == set(slos), "final slo entries: %s" % got)
-    # the judged figures are the fixture's own: p99 of its clocks, its error share
+    # the judged figure is the record's own p99, and that is the fixture's:
+    # p99 of its clocks, to the histogram's 1% and 0.1 ms for the calls in
+    # the tail (the 6th slowest of 600: one call that a probe hit made slower
+    # on this kernel, tens of us without PCID, moves it) and its error share
     exact = exact_quantile(durs, 0.99)
     p99 = got["infer_run:p99<2ms"]["value"]
-    check(abs(p99 - exact) / exact <= 0.02, "p99 judged %.6f, fixture's %.6f" % (p99, exact))
+    check(p99 == fin[0]["latency_s"]["p99"], "p99 judged %.6f, the record's %.6f" % (p99, fin[0]["latency_s"]["p99"]))
+    check(abs(p99 - exact) <= 0.01 * exact + 0.0001, "p99 judged %.6f, fixture's %.6f" % (p99, exact))
     check(not got["infer_run:p99<2ms"]["ok"] and got["p99<50ms"]["ok"], "verdicts: %s" % got)
     check(got["errors<5%"]["value"] == fails / len(recs) and fails == 60 and not got["errors<5%"]["ok"],
           "errors judged %s, fixture failed %d of %d" % (got["errors<5%"], fails, len(recs)))
