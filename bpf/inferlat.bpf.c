@@ -20,6 +20,7 @@ const volatile bool filter_tgid = false;  /* consult traced_tgids on entry */
 const volatile bool follow_exec = false;  /* add exec'ing followed exes to traced_tgids */
 const volatile bool follow_forks = false; /* children of traced processes are traced */
 const volatile bool follow_comm = false;  /* add exec'ing processes with a followed comm */
+const volatile bool http_on = false;      /* --http: traced_tgids kept for the socket syscalls */
 const volatile __u32 wakeup_bytes = INFERLAT_WAKEUP_BYTES;
 /* set by the loader once a probe measures its thread pool (CFG_POOL):
  * probes come with libraries loaded later, so not a constant */
@@ -982,7 +983,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 {
 	__u32 tgid;
 
-	if (!filter_tgid)
+	if (!filter_tgid && !http_on)
 		return 0;
 	/* the group leader can exit before its threads; wait for the last one */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
@@ -991,3 +992,5 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	bpf_map_delete_elem(&traced_tgids, &tgid);
 	return 0;
 }
+
+#include "sock.bpf.h"

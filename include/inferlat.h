@@ -291,8 +291,18 @@ struct exemplar_event {
  * variable length: sizeof(struct sock_event) - INFERLAT_SOCK_CAPTURE +
  * captured).
  */
-#define INFERLAT_SOCK_CAPTURE 512
+#define INFERLAT_SOCK_CAPTURE 1024
 #define INFERLAT_SOCK_RINGBUF_BYTES (8u << 20)
+/* Connections followed at once (all traced processes); more are counted in
+ * sock_counters.conn_full and not followed. */
+#define INFERLAT_MAX_CONNS 65536
+/* --http=PORT,... */
+#define INFERLAT_MAX_HTTP_PORTS 64
+/* iovecs read per readv/writev/recvmsg/sendmsg for the captured prefix */
+#define INFERLAT_SOCK_IOVS 8
+/* Connection ids the loader gives connections open before it started
+ * (INFERLAT_SOCK_KNOWN) have this bit set; the kernel's count up from 1. */
+#define INFERLAT_CONN_ID_KNOWN (1ull << 63)
 
 enum inferlat_sock_op {
 	INFERLAT_SOCK_ACCEPT = 1,  /* a connection accepted on a traced port; fd: the new socket */
@@ -314,6 +324,15 @@ struct sock_event {
 	                       when ret > 0 bytes went by without a buffer to read (sendfile) */
 	__u32 pad;
 	__u8 data[INFERLAT_SOCK_CAPTURE];   /* the first 'captured' bytes of the data */
+};
+
+/* Whole-run counters of the request layer (the BPF object's .bss, read by
+ * the loader): what could not be followed is counted, never lost silently. */
+struct sock_counters {
+	__u64 conns;        /* connections accepted on traced ports */
+	__u64 conn_full;    /* accepted, not followed: the connection table was full */
+	__u64 rb_drops;     /* syscall events not delivered: the socks ring buffer was full */
+	__u64 state_drops;  /* syscalls not followed: no per-thread state could be allocated */
 };
 
 /*

@@ -445,10 +445,16 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	bpf_program__set_autoload(skel->progs.on_loader, !s->multi);
 	if (!t->nexes && !t->ncomms)
 		bpf_program__set_autoload(skel->progs.on_exec, false);
-	if (!ps->filter_tgid) {
+	if (!ps->filter_tgid && !o->http) {
 		bpf_program__set_autoload(skel->progs.on_exit, false);
 		bpf_program__set_autoload(skel->progs.on_fork, false);
 	}
+	/* the socket syscalls: only with --http, so that nothing runs on every
+	 * syscall of the host otherwise */
+	bpf_program__set_autoload(skel->progs.on_sys_enter, o->http);
+	bpf_program__set_autoload(skel->progs.on_sys_exit, o->http);
+	skel->rodata->http_on = o->http;
+	skel->rodata->http_any_port = o->nhttp_ports == 0;
 
 	err = inferlat_bpf__load(skel);
 	if (err) {
@@ -462,8 +468,12 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	s->ctl_fd = bpf_map__fd(skel->maps.ctl);
 	s->exemplars_fd = bpf_map__fd(skel->maps.exemplars);
 	s->seqs_fd = bpf_map__fd(skel->maps.seqs);
+	s->socks_fd = o->http ? bpf_map__fd(skel->maps.socks) : -1;
+	s->conns_fd = o->http ? bpf_map__fd(skel->maps.conns) : -1;
+	s->sock_counters = o->http ? &skel->bss->sock_counters : NULL;
 
-	if (ps->filter_tgid) {
+	/* the socket syscalls are filtered by the traced set in every mode */
+	if (ps->filter_tgid || o->http) {
 		for (size_t i = 0; i < t->npids; i++) {
 			uint32_t tgid = (uint32_t)t->pids[i];
 			uint8_t one = 1;
@@ -479,6 +489,14 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 		uint8_t one = 1;
 
 		err = bpf_map__update_elem(skel->maps.followed_exes, &k, sizeof(k), &one, sizeof(one), BPF_ANY);
+		if (err)
+			goto map_fail;
+	}
+	for (size_t i = 0; i < o->nhttp_ports; i++) {
+		uint16_t port = o->http_ports[i];
+		uint8_t one = 1;
+
+		err = bpf_map__update_elem(skel->maps.http_ports, &port, sizeof(port), &one, sizeof(one), BPF_ANY);
 		if (err)
 			goto map_fail;
 	}
@@ -499,9 +517,14 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	/* exec and exit tracking first, so no process slips between scan and attach */
 	if ((t->nexes || t->ncomms) && (err = attach_tp(s, skel->progs.on_exec, "sched_process_exec")))
 		goto fail;
-	if (ps->filter_tgid &&
+	if ((ps->filter_tgid || o->http) &&
 	    ((err = attach_tp(s, skel->progs.on_exit, "sched_process_exit")) ||
 	     (err = attach_tp(s, skel->progs.on_fork, "sched_process_fork"))))
+		goto fail;
+
+	if (o->http &&
+	    ((err = attach_tp(s, skel->progs.on_sys_enter, "sys_enter")) ||
+	     (err = attach_tp(s, skel->progs.on_sys_exit, "sys_exit"))))
 		goto fail;
 
 	if (o->calib) {
@@ -521,6 +544,15 @@ map_fail:
 fail:
 	session_stop(s);
 	return err;
+}
+
+int session_follow_conn(struct session *s, pid_t pid, int fd, uint64_t conn_id, uint16_t port)
+{
+	struct { uint32_t tgid; int32_t fd; } k = { (uint32_t)pid, fd };
+	struct { uint64_t conn_id; uint16_t port, pad[3]; } v = { conn_id, port, { 0 } };
+
+	_Static_assert(sizeof(k) == 8 && sizeof(v) == 16, "the conns map's key and value (bpf/sock.bpf.h)");
+	return bpf_map__update_elem(s->skel->maps.conns, &k, sizeof(k), &v, sizeof(v), BPF_NOEXIST);
 }
 
 void session_detach(struct session *s)

@@ -19,6 +19,9 @@ struct session {
 	int ctl_fd;          /* control messages (struct ctl_event) */
 	int exemplars_fd;    /* slow calls with their stacks (struct exemplar_event) */
 	int seqs_fd;         /* llama.cpp's sequences (struct seq_event) */
+	int socks_fd;        /* --http: socket syscalls (struct sock_event); -1 without */
+	int conns_fd;        /* --http: the followed connections, (tgid, fd) -> id */
+	const struct sock_counters *sock_counters;   /* --http: the kernel's, live */
 	uint64_t slow_ns;    /* the slow-call threshold new probes start with (0: none) */
 	double attach_s;     /* wall time spent attaching */
 	bool multi;          /* uprobe_multi links (else one perf uprobe per site) */
@@ -35,6 +38,9 @@ struct attach_opts {
 	bool no_multi;       /* one perf uprobe per site even where uprobe_multi exists */
 	uint32_t max_threads;   /* thread table size; 0: INFERLAT_MAX_THREADS */
 	uint64_t slow_ns;    /* --slow DURATION; 0: none at start (auto or off) */
+	bool http;           /* --http: follow the targets' socket syscalls */
+	const uint16_t *http_ports;   /* ... on these local ports (none: every TCP port) */
+	size_t nhttp_ports;
 };
 
 /* Load the BPF programs sized for the probes, fill the target maps and attach
@@ -64,6 +70,10 @@ int session_attach_again(struct session *s, struct probe_set *ps, uint64_t dev, 
 /* Watch a dynamic loader: its _dl_debug_state at file offset off, for one
  * process or all (-1). 0 or -errno. */
 int session_watch_loader(struct session *s, const char *path, uint64_t off, pid_t pid);
+
+/* --http: follow a connection the process held before inferlat started
+ * (fd, local port); its id has INFERLAT_CONN_ID_KNOWN set. 0 or -errno. */
+int session_follow_conn(struct session *s, pid_t pid, int fd, uint64_t conn_id, uint16_t port);
 
 /* Set probe id's slow-call threshold (0: no exemplars). 0 or -errno. */
 int session_set_slow(struct session *s, uint32_t id, uint64_t slow_ns);

@@ -156,6 +156,7 @@ enum {
 	OPT_BASELINE,
 	OPT_REGRESSION,
 	OPT_SLOW,
+	OPT_HTTP,
 };
 
 static const struct argp_option options[] = {
@@ -168,6 +169,9 @@ static const struct argp_option options[] = {
 	{ "probe", 'e', "SPEC", 0, "[LIB:]SYMBOL[+OFF] or LIB:0xOFFSET (repeatable)", 2 },
 	{ "runtime", 'r', "NAME", 0, "a runtime preset: llama.cpp, onnxruntime, libtorch, cuda or auto "
 	  "(repeatable; inferlat runtimes lists their probes)", 2 },
+	{ "http", OPT_HTTP, "PORT,...", OPTION_ARG_OPTIONAL, "the targets' HTTP/1.1 requests, from their socket "
+	  "syscalls: duration, status, time to first chunk, inter-chunk time; on every TCP port they "
+	  "accept on, or only those given (with no -e/-r: requests alone)", 2 },
 	{ "ops", OPT_OPS, NULL, 0, "with -r libtorch: per-operator breakdown over at::_ops::*::call", 2 },
 	{ "error", 'E', "EXPR", 0, "what a failing call returns: 'ret!=0', 'ret<0', 'ret==0'", 2 },
 	{ "max-probes", OPT_MAX_PROBES, "N", 0, "attach to at most N functions (default 1000; without it, "
@@ -351,6 +355,25 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->max_probes = (size_t)ll;
 		o->max_probes_given = true;
 		break;
+	case OPT_HTTP:
+		o->http = true;
+		for (char *p = arg; p && *p;) {
+			uint16_t *v;
+
+			errno = 0;
+			ll = strtoll(p, &end, 10);
+			if (errno || end == p || (*end && *end != ',') || ll <= 0 || ll > 65535)
+				return usage_fail("--http=%s: expected TCP ports 1..65535, separated by commas", arg);
+			if (o->nhttp_ports == INFERLAT_MAX_HTTP_PORTS)
+				return usage_fail("--http=%s: at most %d ports", arg, INFERLAT_MAX_HTTP_PORTS);
+			v = realloc(o->http_ports, (o->nhttp_ports + 1) * sizeof(*v));
+			if (!v)
+				return usage_fail("out of memory");
+			o->http_ports = v;
+			o->http_ports[o->nhttp_ports++] = (uint16_t)ll;
+			p = *end ? end + 1 : end;
+		}
+		break;
 	case OPT_MAX_THREADS:
 		errno = 0;
 		ll = strtoll(arg, &end, 10);
@@ -476,8 +499,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!o->npids && !o->nexes && !o->ncomms && !o->command)
 			return usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
-		if (!o->nspecs && !o->nruntimes)
-			return usage_fail("no probe: give -e [LIB:]SYMBOL or -r RUNTIME");
+		if (!o->nspecs && !o->nruntimes && !o->http)
+			return usage_fail("no probe: give -e [LIB:]SYMBOL, -r RUNTIME or --http");
 		/* libtorch has ~3000 operators */
 		if (o->ops && !o->max_probes_given)
 			o->max_probes = INFERLAT_MAX_PROBES;
@@ -549,6 +572,7 @@ void cli_free(struct options *o)
 		free(o->comms[i]);
 	free(o->comms);
 	free(o->pids);
+	free(o->http_ports);
 	free(o->runtimes);
 	for (size_t i = 0; i < o->nlabels; i++)
 		prom_label_free(&o->labels[i]);

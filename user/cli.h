@@ -4,6 +4,7 @@
 #define INFERLAT_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "probespec.h"
@@ -53,6 +54,9 @@ struct options {
 	bool regression_given;
 	double slow_s;            /* --slow DURATION; 0 with slow_auto or off */
 	bool slow_auto;           /* --slow auto (default): the slowest 0.1% so far */
+	bool http;                /* --http: the targets' HTTP/1.1 requests */
+	uint16_t *http_ports;     /* --http=PORT,...: only these local ports (none: all TCP) */
+	size_t nhttp_ports;
 };
 
 /*

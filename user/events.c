@@ -21,6 +21,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	err = agg_add(ev->agg, e, ev->now);
 	if (!err && ev->calls && e->probe_id < ev->ps->n)
 		err = json_write_call(ev->calls, &ev->ps->v[e->probe_id], e);
+	if (!err && ev->hagg && ev->ps->v[e->probe_id].pool)
+		err = http_agg_call(ev->hagg, ev->ps->v[e->probe_id].name, (pid_t)e->pid, e->start_ns,
+				    e->start_ns + e->duration_ns);
 	if (err && !ev->err)
 		ev->err = err;
 	return 0;
@@ -37,6 +40,25 @@ static int on_seq(void *ctx, void *data, size_t size)
 	if (err && !ev->err)
 		ev->err = err;
 	return 0;
+}
+
+static int on_sock(void *ctx, void *data, size_t size)
+{
+	struct events *ev = ctx;
+	int err = http_framer_add(ev->http, data, size);
+
+	if (!err)
+		err = ev->hagg->err;
+	if (err && !ev->err)
+		ev->err = err;
+	return 0;
+}
+
+int events_listen_socks(struct events *ev, int map_fd, struct http_framer *f, struct http_agg *hagg)
+{
+	ev->http = f;
+	ev->hagg = hagg;
+	return ring_buffer__add(ev->rb, map_fd, on_sock, ev);
 }
 
 int events_listen_seqs(struct events *ev, int map_fd)

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "httpagg.h"
 #include "json.h"
 #include "seqs.h"
 #include "window.h"
@@ -228,7 +229,7 @@ static void put_requests(FILE *f, const struct report *r, const struct row *w)
 }
 
 /* The SLO checks judged on row i: what was measured against what limit. */
-static void put_slo(FILE *f, const struct report *r, size_t i)
+static void put_slo_of(FILE *f, const struct report *r, size_t i, bool http)
 {
 	bool any = false;
 
@@ -236,7 +237,7 @@ static void put_slo(FILE *f, const struct report *r, size_t i)
 		const struct slo_eval *e = &r->slo[k];
 		const struct slo *s;
 
-		if (e->row != i || !r->slos)
+		if (e->row != i || e->http != http || !r->slos)
 			continue;
 		s = &r->slos->v[e->slo];
 		fputs(any ? ", " : ", \"slo\": [", f);
@@ -254,6 +255,16 @@ static void put_slo(FILE *f, const struct report *r, size_t i)
 	}
 	if (any)
 		fputc(']', f);
+}
+
+static void put_slo(FILE *f, const struct report *r, size_t i)
+{
+	put_slo_of(f, r, i, false);
+}
+
+static void put_slo_http(FILE *f, const struct report *r, size_t i)
+{
+	put_slo_of(f, r, i, true);
 }
 
 static void put_flag(FILE *f, const char *name, const struct anomaly_flag *a, bool *any)
@@ -337,10 +348,85 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 	fputs("}\n", f);
 }
 
+static void put_head(FILE *f, const struct report *r, const char *type)
+{
+	fprintf(f, "{\"ts\": %.3f, \"window_s\": ", r->ts);
+	put_secs(f, r->span_s);
+	fprintf(f, ", \"final\": %s, \"type\": \"%s\"", r->final ? "true" : "false", type);
+}
+
+static void put_http_row(FILE *f, const struct report *r, const struct http_row *w)
+{
+	const struct { const char *name; const struct latency *lat; uint64_t n; } figs[] = {
+		{ "duration_s", &w->duration, w->requests - w->aborted },
+		{ "first_byte_s", &w->first_byte, w->n_first_byte },
+		{ "first_chunk_s", &w->first_chunk, w->n_first_chunk },
+		{ "inter_chunk_s", &w->inter_chunk, w->n_inter_chunk },
+	};
+	bool any = false;
+
+	put_head(f, r, "http");
+	fprintf(f, ", \"pid\": %d, \"port\": %u, \"method\": ", (int)w->pid, w->port);
+	json_put_str(f, w->method);
+	fputs(", \"route\": ", f);
+	json_put_str(f, w->route);
+	fprintf(f, ", \"requests\": %llu, \"rps\": ", (unsigned long long)w->requests);
+	put_secs(f, w->rps);
+	fputs(", \"status\": {", f);
+	for (int c = 0; c < HTTP_STATUS_CODES; c++) {
+		if (!w->status[c])
+			continue;
+		fprintf(f, "%s\"%d\": %llu", any ? ", " : "", c, (unsigned long long)w->status[c]);
+		any = true;
+	}
+	fprintf(f, "}, \"aborted\": %llu, \"errors\": %llu", (unsigned long long)w->aborted,
+		(unsigned long long)w->errors);
+	for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
+		if (!figs[i].n)
+			continue;
+		fprintf(f, ", \"%s\": ", figs[i].name);
+		put_latency(f, figs[i].lat);
+	}
+	fprintf(f, ", \"chunks\": %llu, \"in_flight\": {\"mean\": ", (unsigned long long)w->chunks);
+	put_secs(f, w->in_flight_mean);
+	fprintf(f, ", \"max\": %llu}, \"request_bytes\": %llu, \"response_bytes\": %llu",
+		(unsigned long long)w->in_flight_max, (unsigned long long)w->req_bytes,
+		(unsigned long long)w->resp_bytes);
+	put_slo_http(f, r, (size_t)(w - r->http));
+	fputs("}\n", f);
+}
+
+static void put_http_port(FILE *f, const struct report *r, const struct http_port_row *w)
+{
+	put_head(f, r, "http_port");
+	fprintf(f, ", \"pid\": %d, \"port\": %u, \"requests\": %llu, \"unparsed\": %llu", (int)w->pid,
+		w->port, (unsigned long long)w->requests, (unsigned long long)w->unparsed);
+	if (w->unparsed_why) {
+		fputs(", \"unparsed_why\": ", f);
+		json_put_str(f, w->unparsed_why);
+	}
+	fputs(", \"busy_s\": ", f);
+	put_secs(f, w->busy_s);
+	if (w->runtime) {
+		fputs(", \"runtime\": {\"probe\": ", f);
+		json_put_str(f, w->runtime);
+		fputs(", \"busy_s\": ", f);
+		put_secs(f, w->runtime_s);
+		fputs(", \"share\": ", f);
+		put_secs(f, w->busy_s > 0 ? w->runtime_s / w->busy_s : 0);
+		fputc('}', f);
+	}
+	fputs("}\n", f);
+}
+
 int json_write_report(FILE *f, const struct report *r)
 {
 	for (size_t i = 0; i < r->n; i++)
 		put_row(f, r, &r->rows[i]);
+	for (size_t i = 0; i < r->nhttp; i++)
+		put_http_row(f, r, &r->http[i]);
+	for (size_t i = 0; i < r->nhports; i++)
+		put_http_port(f, r, &r->hports[i]);
 	if (fflush(f) || ferror(f))
 		return -errno ? -errno : -EIO;
 	return 0;

@@ -18,6 +18,8 @@
 #include "cli.h"
 #include "events.h"
 #include "exemplar.h"
+#include "httpagg.h"
+#include "httpframe.h"
 #include "json.h"
 #include "kstats.h"
 #include "log.h"
@@ -30,6 +32,7 @@
 #include "silence.h"
 #include "rotate.h"
 #include "slo.h"
+#include "sockscan.h"
 #include "symcmd.h"
 #include "targets.h"
 #include "textfile.h"
@@ -149,6 +152,14 @@ static int check_slos(const struct options *o, const struct probe_set *ps)
 	for (size_t i = 0; i < o->nslos; i++) {
 		bool any = ps->pending > 0;
 
+		if (o->slos[i].http) {
+			if (!o->http) {
+				log_err("--slo '%s' judges HTTP requests: give --http too", o->slos[i].text);
+				return -EINVAL;
+			}
+			continue;
+		}
+
 		for (size_t j = 0; j < ps->n && !any; j++)
 			any = slo_matches(&o->slos[i], &ps->v[j]);
 		if (!any) {
@@ -158,6 +169,57 @@ static int check_slos(const struct options *o, const struct probe_set *ps)
 		}
 	}
 	return 0;
+}
+
+static int judge(struct slo_set *slos, struct anomaly_detector *ad, struct silence *quiet,
+		 struct report *rep);
+
+struct known_conns {
+	struct session *sess;
+	struct http_framer *framer;
+	uint64_t next_id;
+};
+
+static int follow_known(void *ctx, pid_t pid, int fd, uint16_t port)
+{
+	struct known_conns *k = ctx;
+	uint64_t id = INFERLAT_CONN_ID_KNOWN | ++k->next_id;
+	int err = session_follow_conn(k->sess, pid, fd, id, port);
+
+	/* -EEXIST: accepted since the session started, followed already */
+	if (err == -EEXIST)
+		return 0;
+	return err ? err : http_framer_known(k->framer, id, pid, fd, port);
+}
+
+/* --http: the connections the targets held before the probes were there. */
+static int follow_open_conns(const struct options *o, const struct targets *t, struct session *sess,
+			     struct http_framer *framer)
+{
+	struct known_conns k = { sess, framer, 0 };
+
+	for (size_t i = 0; i < t->npids; i++) {
+		int err = sockscan_conns(t->pids[i], o->http_ports, o->nhttp_ports, follow_known, &k);
+
+		if (err && err != -ENOENT && err != -ESRCH) {
+			log_err("--http: cannot read the connections of process %d: %s", (int)t->pids[i],
+				strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* A window (or the whole run) of the aggregators and its judgements. */
+static int close_window(struct aggregator *agg, struct http_agg *hagg, bool http, double now, bool final,
+			struct slo_set *slos, struct anomaly_detector *ad, struct silence *quiet,
+			struct report *rep)
+{
+	int err = agg_report(agg, now, wall_now(), final, rep);
+
+	if (!err && http)
+		err = http_agg_report(hagg, now, final, rep);
+	return err ? err : judge(slos, ad, quiet, rep);
 }
 
 /* The whole run into --save-baseline, and against --baseline: 0, 1 (a
@@ -263,6 +325,9 @@ int main(int argc, char **argv)
 	struct silence quiet = { 0 };
 	struct baseline base = { 0 };
 	struct exemplars ex = { 0 };
+	struct http_framer framer = { 0 };
+	struct http_agg hagg = { 0 };
+	struct http_sink sink;
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
 	int err, status = 0;
@@ -361,6 +426,9 @@ int main(int argc, char **argv)
 		opt.slow_s = 0;
 	}
 	ao.slow_ns = (uint64_t)(opt.slow_s * 1e9);
+	ao.http = opt.http;
+	ao.http_ports = opt.http_ports;
+	ao.nhttp_ports = opt.nhttp_ports;
 	/* room for functions found later (dlopen, new processes) */
 	ao.slots = (uint32_t)(ps.n + INFERLAT_SPARE_PROBES);
 	if (opt.max_probes_given || ao.slots > opt.max_probes)
@@ -383,8 +451,15 @@ int main(int argc, char **argv)
 	    (err = events_listen_seqs(&ev, sess.seqs_fd)) ||
 	    (tf.path && (err = prom_init(&prom, &ps, &po, tg.pids, tg.npids))) ||
 	    (err = watch_listen(&watch, ev.rb)) ||
-	    ((opt.slow_auto || opt.slow_s > 0) && (err = exemplars_listen(&ex, ev.rb, sess.exemplars_fd)))) {
+	    ((opt.slow_auto || opt.slow_s > 0) && (err = exemplars_listen(&ex, ev.rb, sess.exemplars_fd))) ||
+	    (opt.http && ((err = http_agg_init(&hagg, start)) ||
+			  (http_agg_sink(&hagg, &sink), (err = http_framer_init(&framer, &sink))) ||
+			  (err = events_listen_socks(&ev, sess.socks_fd, &framer, &hagg))))) {
 		log_err("cannot set up event processing: %s", strerror(-err));
+		status = 1;
+		goto out;
+	}
+	if (opt.http && follow_open_conns(&opt, &tg, &sess, &framer)) {
 		status = 1;
 		goto out;
 	}
@@ -400,9 +475,9 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	log_note("tracing %zu function%s in %zu process%s%s (attached in %.3fs); Ctrl-C to stop",
-		 ps.n, ps.n == 1 ? "" : "s", tg.npids, tg.npids == 1 ? "" : "es",
-		 tg.nexes ? " and new ones" : "", sess.attach_s);
+	log_note("tracing %zu function%s%s in %zu process%s%s (attached in %.3fs); Ctrl-C to stop",
+		 ps.n, ps.n == 1 ? "" : "s", opt.http ? " and HTTP requests" : "", tg.npids,
+		 tg.npids == 1 ? "" : "es", tg.nexes ? " and new ones" : "", sess.attach_s);
 	if (tg.child && targets_release(&tg)) {
 		log_err("cannot start %s", opt.command[0]);
 		status = 1;
@@ -467,8 +542,7 @@ int main(int argc, char **argv)
 			}
 			/* the window ends after the last event it took in */
 			now = mono_now();
-			if ((err = agg_report(&agg, now, wall_now(), false, &rep)) ||
-			    (err = judge(&slos, &anomalies, &quiet, &rep))) {
+			if ((err = close_window(&agg, &hagg, opt.http, now, false, &slos, &anomalies, &quiet, &rep))) {
 				log_err("aggregating window: %s", strerror(-err));
 				status = 1;
 				break;
@@ -510,7 +584,7 @@ int main(int argc, char **argv)
 
 		agg_sample(&agg, now);
 		agg_run_over(&agg);
-		if (!agg_report(&agg, now, wall_now(), false, &rep) && !judge(&slos, &anomalies, &quiet, &rep)) {
+		if (!close_window(&agg, &hagg, opt.http, now, false, &slos, &anomalies, &quiet, &rep)) {
 			if (json)
 				json_write_report(json, &rep);
 			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
@@ -518,7 +592,7 @@ int main(int argc, char **argv)
 				status = 1;
 			}
 		}
-		if (!agg_report(&agg, now, wall_now(), true, &rep) && !judge(&slos, &anomalies, &quiet, &rep)) {
+		if (!close_window(&agg, &hagg, opt.http, now, true, &slos, &anomalies, &quiet, &rep)) {
 			rep.slowest = ex.run;
 			rep.nslowest = ex.nrun;
 			if (!opt.quiet)
@@ -541,6 +615,8 @@ int main(int argc, char **argv)
 	}
 out:
 	events_close(&ev);
+	http_framer_free(&framer);
+	http_agg_free(&hagg);
 	exemplars_free(&ex);
 	prom_free(&prom);
 	textfile_free(&tf);

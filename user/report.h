@@ -72,8 +72,38 @@ struct row {                  /* one probe in one process */
 	const struct seq_sum *req;  /* llama_decode: requests from the sequences (seqs.h), or NULL */
 };
 
+struct http_row {             /* HTTP requests of one process, port, method and route */
+	pid_t pid;
+	uint16_t port;
+	const char *method, *route;
+	uint64_t requests;        /* ended: answered or aborted */
+	uint64_t aborted;         /* the connection ended before the response did */
+	uint64_t errors;          /* 5xx answers and aborted */
+	const uint64_t *status;   /* answers by status code (HTTP_STATUS_CODES entries) */
+	double rps;
+	/* seconds, from the request's first byte read: to the response's last
+	 * byte, its first byte, its first body chunk; and between chunks */
+	struct latency duration, first_byte, first_chunk, inter_chunk;
+	uint64_t n_first_byte, n_first_chunk, n_inter_chunk;
+	uint64_t chunks, req_bytes, resp_bytes;
+	double in_flight_mean;
+	uint64_t in_flight_max;
+};
+
+struct http_port_row {        /* one process and port: what the routes do not show */
+	pid_t pid;
+	uint16_t port;
+	uint64_t requests;        /* all its routes' */
+	uint64_t unparsed;        /* connections that stopped being framed */
+	const char *unparsed_why; /* the last reason, or NULL */
+	double busy_s;            /* time with at least one request in flight */
+	const char *runtime;      /* the runtime's main probe, NULL when not called */
+	double runtime_s;         /* of busy_s, the time the main probe's calls were running */
+};
+
 struct slo_eval {             /* one SLO check (--slo) judged on one row */
-	size_t row;               /* index in rows */
+	size_t row;               /* index in rows, or in http with 'http' */
+	bool http;
 	uint32_t slo;             /* index in the run's SLO list */
 	bool has_value;           /* false: no calls (a whole run without any fails) */
 	bool ok;
@@ -89,6 +119,10 @@ struct report {
 	struct slo_eval *slo;     /* SLO checks of the rows (slo.c) */
 	size_t nslo, capslo;
 	const struct slo_set *slos;   /* what slo_eval.slo indexes; NULL without --slo */
+	struct http_row *http;    /* --http */
+	size_t nhttp, caphttp;
+	struct http_port_row *hports;
+	size_t nhports, caphports;
 	struct exemplar *const *slowest;   /* the slowest calls with their stacks, slowest first */
 	size_t nslowest;
 };

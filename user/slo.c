@@ -104,6 +104,14 @@ int slo_parse(const char *text, struct slo *out, char *err, size_t errsz)
 			goto bad;
 		}
 	}
+	if (colon && !strcmp(left, "http")) {
+		out->http = true;
+		colon = NULL;   /* no probe glob */
+		if (!strncmp(metric, "ttft_", 5)) {
+			out->ttft = true;
+			metric += 5;
+		}
+	}
 	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
 		if (!strcmp(metric, metrics[i].name)) {
 			out->metric = metrics[i].m;
@@ -112,6 +120,11 @@ int slo_parse(const char *text, struct slo *out, char *err, size_t errsz)
 	if (!found) {
 		snprintf(err, errsz, "--slo '%s': unknown metric '%s' (p50, p90, p99, p99.9, mean, max, "
 			 "errors, rps)", text, metric);
+		goto bad;
+	}
+	if (out->ttft && (out->metric == SLO_ERRORS || out->metric == SLO_RPS)) {
+		snprintf(err, errsz, "--slo '%s': ttft_ takes a latency metric (ttft_p50, ttft_p99, ttft_max, ...)",
+			 text);
 		goto bad;
 	}
 	switch (out->metric) {
@@ -160,6 +173,8 @@ void slo_free(struct slo *s)
 
 bool slo_matches(const struct slo *s, const struct probe *p)
 {
+	if (s->http)
+		return false;
 	const char *paren;
 	char base[512];
 
@@ -192,6 +207,33 @@ bool slo_value(const struct slo *s, const struct row *r, double *v)
 	case SLO_MEAN: *v = r->lat.mean; break;
 	case SLO_MAX: *v = r->lat.max; break;
 	case SLO_ERRORS: *v = (double)r->errors / (double)r->calls; break;
+	default: return false;
+	}
+	return true;
+}
+
+bool slo_http_value(const struct slo *s, const struct http_row *r, double *v)
+{
+	const struct latency *l = s->ttft ? &r->first_chunk : &r->duration;
+	uint64_t n = s->ttft ? r->n_first_chunk : r->requests - r->aborted;
+
+	if (s->metric == SLO_RPS) {
+		*v = r->rps;
+		return true;
+	}
+	if (s->metric == SLO_ERRORS) {
+		*v = r->requests ? (double)r->errors / (double)r->requests : 0;
+		return r->requests > 0;
+	}
+	if (!n)
+		return false;
+	switch (s->metric) {
+	case SLO_P50: *v = l->p50; break;
+	case SLO_P90: *v = l->p90; break;
+	case SLO_P99: *v = l->p99; break;
+	case SLO_P999: *v = l->p999; break;
+	case SLO_MEAN: *v = l->mean; break;
+	case SLO_MAX: *v = l->max; break;
 	default: return false;
 	}
 	return true;
@@ -236,6 +278,30 @@ int slo_judge(struct slo_set *ss, struct report *r)
 		/* an SLO over many probes (no probe named, or a glob) is judged
 		 * on those that ran: a preset's probe that a server never calls
 		 * (llama_memory_clear under node-llama-cpp) fails no run */
+		if (s->http) {
+			for (size_t j = 0; j < r->nhttp; j++) {
+				struct slo_eval *e;
+				bool has = slo_http_value(s, &r->http[j], &v);
+
+				if (!has)
+					continue;
+				if (!(e = report_add_slo(r)))
+					return -ENOMEM;
+				e->row = j;
+				e->http = true;
+				e->slo = i;
+				e->has_value = true;
+				e->value = v;
+				e->ok = slo_met(s, v);
+				judged = true;
+				broken |= !e->ok;
+			}
+			if (r->final)
+				ss->run_failed[i] = broken || !judged;
+			else if (broken)
+				ss->violations[i]++;
+			continue;
+		}
 		for (size_t j = 0; j < r->n && r->final && !any_value; j++)
 			any_value = slo_matches(s, r->rows[j].probe) && slo_value(s, &r->rows[j], &v);
 		for (size_t j = 0; j < r->n; j++) {

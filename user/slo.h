@@ -7,6 +7,10 @@
  *   OP      < <= > >=
  *   PROBE   a glob over the probe's name (libllama.so:llama_decode) or its
  *           symbol (llama_decode); none: every probe
+ * http:METRIC judges the HTTP requests (--http) per process, port, method
+ * and route: p50 ... max of their duration, ttft_p50 ... ttft_max of their
+ * time to the first body chunk (a token stream's first token), errors as a
+ * share of requests (5xx and aborted), rps.
  * Judged per probe and process, in every window with calls and over the whole
  * run. A whole-run check fails when a matching probe breaks it, or when no
  * matching probe made a single call (latency and errors: nothing to show the
@@ -28,6 +32,8 @@ enum slo_metric {
 struct slo {
 	char *text;              /* as given */
 	char *probe;             /* glob; NULL: every probe */
+	bool http;               /* http:METRIC: the requests' rows */
+	bool ttft;               /* http:ttft_*: time to the first chunk, not the duration */
 	enum slo_metric metric;
 	bool below;              /* < or <=: the value must stay below the limit */
 	bool inclusive;          /* <= or >= */
@@ -42,6 +48,7 @@ bool slo_matches(const struct slo *s, const struct probe *p);
 /* The metric's value in a row; false when the row has no calls to judge
  * (rps is judged on any row). */
 bool slo_value(const struct slo *s, const struct row *r, double *v);
+bool slo_http_value(const struct slo *s, const struct http_row *r, double *v);
 bool slo_met(const struct slo *s, double v);
 /* "p99", "errors", ... */
 const char *slo_metric_name(enum slo_metric m);

@@ -313,13 +313,20 @@ static void put_slo(struct view *v, const struct report *r, const char *prefix)
 	for (size_t k = 0; k < r->nslo; k++) {
 		const struct slo_eval *e = &r->slo[k];
 		const struct slo *s = &ss->v[e->slo];
-		const struct row *w = &r->rows[e->row];
+		const struct row *w = e->http ? NULL : &r->rows[e->row];
 		char val[32], lim[32];
 
 		if (e->ok)
 			continue;
 		fmt_slo_value(s, s->limit, lim, sizeof(lim));
-		if (e->has_value) {
+		if (e->http) {
+			const struct http_row *h = &r->http[e->row];
+
+			fmt_slo_value(s, e->value, val, sizeof(val));
+			fprintf(v->out, "%sSLO %s broken: pid %d port %u %s %s: %s%s %s (limit %s)\n", prefix,
+				s->text, (int)h->pid, h->port, h->method, h->route, s->ttft ? "ttft_" : "",
+				slo_metric_name(s->metric), val, lim);
+		} else if (e->has_value) {
 			fmt_slo_value(s, e->value, val, sizeof(val));
 			fprintf(v->out, "%sSLO %s broken: %s pid %d: %s %s (limit %s)\n", prefix, s->text,
 				w->probe->name, (int)w->pid, slo_metric_name(s->metric), val, lim);

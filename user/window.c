@@ -63,6 +63,8 @@ void report_free(struct report *r)
 {
 	free(r->rows);
 	free(r->slo);
+	free(r->http);
+	free(r->hports);
 	memset(r, 0, sizeof(*r));
 }
 
