@@ -6,9 +6,9 @@
  * of HTTP/1.1 is the loader's (user/httpframe.c); nothing here parses.
  *
  * tp_btf/sys_enter and sys_exit run for every syscall on the host. A process
- * that is not traced costs a switch on the syscall number and, for the few
- * socket syscalls, one hash lookup at entry; at exit, a task-storage lookup
- * that finds nothing. Syscall numbers are x86-64's.
+ * that is not traced costs a test of the syscall number and, for the socket
+ * syscalls (read and write among them) and close, one hash lookup of its
+ * tgid. Syscall numbers are x86-64's.
  */
 #ifndef INFERLAT_SOCK_BPF_H
 #define INFERLAT_SOCK_BPF_H
@@ -65,7 +65,7 @@ struct {
 	__uint(max_entries, INFERLAT_SOCK_RINGBUF_BYTES);
 } socks SEC(".maps");
 
-/* Where a syscall's data is, noted at entry, read at exit. */
+/* Where a syscall's data is. */
 enum sock_data {
 	SOCK_DATA_NONE = 0,   /* sendfile: no user buffer */
 	SOCK_DATA_BUF,        /* read, write, recvfrom, sendto: a buffer */
@@ -73,22 +73,17 @@ enum sock_data {
 	SOCK_DATA_MSG,        /* recvmsg, sendmsg: a msghdr's iovec array */
 };
 
+/* A syscall of a followed connection, from the registers at its exit: the
+ * user registers the kernel saved at entry are still there (rdi, rsi, rdx:
+ * the first three arguments), so a syscall that was already blocked when
+ * inferlat attached (a server thread waiting in recv) is seen as well. */
 struct sock_call {
-	__u64 conn_id;
 	__u64 addr;       /* the buffer, iovec array or msghdr */
 	__u32 iovcnt;
 	__s32 fd;
-	__u16 port;
-	__u8 op;          /* enum inferlat_sock_op; 0: no call pending */
+	__u8 op;          /* enum inferlat_sock_op */
 	__u8 data;        /* enum sock_data */
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sock_call);
-} sock_calls SEC(".maps");
 
 /* An event is assembled here: the spill after data[] lets the verifier see
  * every bounded copy at a bounded offset stay inside the value. */
@@ -106,92 +101,91 @@ struct {
 
 #define SOCK_HDR_BYTES (sizeof(struct sock_event) - INFERLAT_SOCK_CAPTURE)
 
-static __always_inline bool sock_syscall(long id)
+static __always_inline void sock_send(struct sock_event *e)
 {
-	switch (id) {
-	case NR_read: case NR_write: case NR_close: case NR_readv: case NR_writev:
-	case NR_sendfile: case NR_accept: case NR_sendto: case NR_recvfrom:
-	case NR_sendmsg: case NR_recvmsg: case NR_accept4:
-		return true;
-	}
-	return false;
+	/* at most INFERLAT_SOCK_CAPTURE; the mask is what the verifier can see */
+	__u64 n = e->captured & (2 * INFERLAT_SOCK_CAPTURE - 1);
+	long avail;
+
+	avail = bpf_ringbuf_query(&socks, BPF_RB_AVAIL_DATA);
+	if (bpf_ringbuf_output(&socks, e, SOCK_HDR_BYTES + n,
+			       avail >= INFERLAT_SOCK_RINGBUF_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+		__sync_fetch_and_add(&sock_counters.rb_drops, 1);
 }
 
-static __always_inline void sock_note(__u8 op, __u8 data, struct pt_regs *regs, __u32 tgid, __s32 fd)
+/* What a syscall number is to the request layer: 0 for none. */
+static __always_inline __u8 sock_op_of(long id, __u8 *data)
 {
-	struct conn_key k = { .tgid = tgid, .fd = fd };
-	struct conn_val *c = NULL;
-	struct sock_call *sc;
-
-	if (op != INFERLAT_SOCK_ACCEPT) {
-		c = bpf_map_lookup_elem(&conns, &k);
-		if (!c)
-			return;
-	}
-	sc = bpf_task_storage_get(&sock_calls, bpf_get_current_task_btf(), NULL,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!sc) {
-		__sync_fetch_and_add(&sock_counters.state_drops, 1);
-		return;
-	}
-	sc->op = op;
-	sc->data = data;
-	sc->fd = fd;
-	sc->conn_id = c ? c->conn_id : 0;
-	sc->port = c ? c->port : 0;
-	sc->addr = BPF_CORE_READ(regs, si);
-	sc->iovcnt = (__u32)BPF_CORE_READ(regs, dx);
-	/* a close ends the connection at once: the fd may be reused before
-	 * the syscall returns */
-	if (op == INFERLAT_SOCK_CLOSE)
-		bpf_map_delete_elem(&conns, &k);
-}
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
-{
-	__u32 tgid;
-	__s32 fd;
-
-	if (!sock_syscall(id))
-		return 0;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!bpf_map_lookup_elem(&traced_tgids, &tgid))
-		return 0;
-	fd = (__s32)BPF_CORE_READ(regs, di);
+	*data = SOCK_DATA_NONE;
 	switch (id) {
 	case NR_accept:
 	case NR_accept4:
-		sock_note(INFERLAT_SOCK_ACCEPT, SOCK_DATA_NONE, regs, tgid, fd);
-		break;
+		return INFERLAT_SOCK_ACCEPT;
 	case NR_read:
 	case NR_recvfrom:
-		sock_note(INFERLAT_SOCK_READ, SOCK_DATA_BUF, regs, tgid, fd);
-		break;
+		*data = SOCK_DATA_BUF;
+		return INFERLAT_SOCK_READ;
 	case NR_readv:
-		sock_note(INFERLAT_SOCK_READ, SOCK_DATA_IOV, regs, tgid, fd);
-		break;
+		*data = SOCK_DATA_IOV;
+		return INFERLAT_SOCK_READ;
 	case NR_recvmsg:
-		sock_note(INFERLAT_SOCK_READ, SOCK_DATA_MSG, regs, tgid, fd);
-		break;
+		*data = SOCK_DATA_MSG;
+		return INFERLAT_SOCK_READ;
 	case NR_write:
 	case NR_sendto:
-		sock_note(INFERLAT_SOCK_WRITE, SOCK_DATA_BUF, regs, tgid, fd);
-		break;
+		*data = SOCK_DATA_BUF;
+		return INFERLAT_SOCK_WRITE;
 	case NR_writev:
-		sock_note(INFERLAT_SOCK_WRITE, SOCK_DATA_IOV, regs, tgid, fd);
-		break;
+		*data = SOCK_DATA_IOV;
+		return INFERLAT_SOCK_WRITE;
 	case NR_sendmsg:
-		sock_note(INFERLAT_SOCK_WRITE, SOCK_DATA_MSG, regs, tgid, fd);
-		break;
+		*data = SOCK_DATA_MSG;
+		return INFERLAT_SOCK_WRITE;
 	case NR_sendfile:
-		/* sendfile(out_fd, in_fd, ...): the socket is out_fd */
-		sock_note(INFERLAT_SOCK_WRITE, SOCK_DATA_NONE, regs, tgid, fd);
-		break;
-	case NR_close:
-		sock_note(INFERLAT_SOCK_CLOSE, SOCK_DATA_NONE, regs, tgid, fd);
-		break;
+		/* sendfile(out_fd, in_fd, ...): the socket is out_fd, no buffer */
+		return INFERLAT_SOCK_WRITE;
 	}
+	return 0;
+}
+
+/*
+ * close: the connection is forgotten at entry, before the fd can be reused
+ * (another thread's accept may get the same number before this close
+ * returns), and its end is sent from there: what the server wrote before
+ * is in the ring buffer ahead of it.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+	struct sock_scratch *scr;
+	struct conn_val *c;
+	struct conn_key k;
+	__u64 pid_tgid;
+	__u32 zero = 0;
+
+	if (id != NR_close)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	k.tgid = pid_tgid >> 32;
+	if (!bpf_map_lookup_elem(&traced_tgids, &k.tgid))
+		return 0;
+	k.fd = (__s32)BPF_CORE_READ(regs, di);
+	c = bpf_map_lookup_elem(&conns, &k);
+	scr = bpf_map_lookup_elem(&sock_scratch, &zero);
+	if (!c || !scr)
+		return 0;
+	scr->e.ts_ns = bpf_ktime_get_ns();
+	scr->e.conn_id = c->conn_id;
+	scr->e.port = c->port;
+	scr->e.ret = 0;
+	scr->e.pid = k.tgid;
+	scr->e.tid = (__u32)pid_tgid;
+	scr->e.fd = k.fd;
+	scr->e.op = INFERLAT_SOCK_CLOSE;
+	scr->e.captured = 0;
+	scr->e.pad = 0;
+	bpf_map_delete_elem(&conns, &k);
+	sock_send(&scr->e);
 	return 0;
 }
 
@@ -278,56 +272,53 @@ static __always_inline __u32 capture(struct sock_event *e, const struct sock_cal
 	return 0;
 }
 
-static __always_inline void sock_send(struct sock_event *e)
-{
-	/* at most INFERLAT_SOCK_CAPTURE; the mask is what the verifier can see */
-	__u64 n = e->captured & (2 * INFERLAT_SOCK_CAPTURE - 1);
-	long avail;
-
-	avail = bpf_ringbuf_query(&socks, BPF_RB_AVAIL_DATA);
-	if (bpf_ringbuf_output(&socks, e, SOCK_HDR_BYTES + n,
-			       avail >= INFERLAT_SOCK_RINGBUF_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
-		__sync_fetch_and_add(&sock_counters.rb_drops, 1);
-}
-
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct sock_scratch *scr;
-	struct sock_call *sc;
+	struct conn_val *c = NULL;
+	struct sock_call sc;
 	struct sock_event *e;
+	struct conn_key k;
 	__u64 pid_tgid;
 	__u32 zero = 0;
-	__u8 op;
 
-	sc = bpf_task_storage_get(&sock_calls, bpf_get_current_task_btf(), NULL, 0);
-	if (!sc || !sc->op)
+	sc.op = sock_op_of(BPF_CORE_READ(regs, orig_ax), &sc.data);
+	if (!sc.op)
 		return 0;
-	op = sc->op;
-	sc->op = 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	k.tgid = pid_tgid >> 32;
+	if (!bpf_map_lookup_elem(&traced_tgids, &k.tgid))
+		return 0;
+	sc.fd = (__s32)BPF_CORE_READ(regs, di);
+	if (sc.op != INFERLAT_SOCK_ACCEPT) {
+		k.fd = sc.fd;
+		c = bpf_map_lookup_elem(&conns, &k);
+		if (!c)
+			return 0;
+		/* EAGAIN on a non-blocking socket is the event loop's polling */
+		if (ret == -11 /* EAGAIN */ || ret == -4 /* EINTR */)
+			return 0;
+	}
 	scr = bpf_map_lookup_elem(&sock_scratch, &zero);
 	if (!scr)
 		return 0;
 	e = &scr->e;
-	pid_tgid = bpf_get_current_pid_tgid();
 	e->ts_ns = bpf_ktime_get_ns();
-	e->pid = pid_tgid >> 32;
+	e->pid = k.tgid;
 	e->tid = (__u32)pid_tgid;
-	e->op = op;
+	e->op = sc.op;
 	e->ret = ret;
 	e->captured = 0;
 	e->pad = 0;
-	e->fd = sc->fd;
-	e->conn_id = sc->conn_id;
-	e->port = sc->port;
-	switch (op) {
-	case INFERLAT_SOCK_ACCEPT: {
-		struct conn_key k = { .tgid = e->pid, .fd = (__s32)ret };
+	e->fd = sc.fd;
+	if (sc.op == INFERLAT_SOCK_ACCEPT) {
 		struct conn_val v = {};
 		__u16 port;
 
 		if (ret < 0)
 			return 0;
+		k.fd = (__s32)ret;
 		port = tcp_local_port((__s32)ret);
 		if (!port || (!http_any_port && !bpf_map_lookup_elem(&http_ports, &port)))
 			return 0;
@@ -342,21 +333,14 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		e->conn_id = v.conn_id;
 		e->port = port;
 		e->ret = 0;
-		break;
-	}
-	case INFERLAT_SOCK_READ:
-	case INFERLAT_SOCK_WRITE:
-		/* EAGAIN on a non-blocking socket is the event loop's polling */
-		if (ret == -11 /* EAGAIN */ || ret == -4 /* EINTR */)
-			return 0;
-		if (ret > 0)
-			e->captured = capture(e, sc, ret);
-		break;
-	case INFERLAT_SOCK_CLOSE:
-		e->ret = 0;
-		break;
-	default:
-		return 0;
+	} else {
+		e->conn_id = c->conn_id;
+		e->port = c->port;
+		if (ret > 0) {
+			sc.addr = BPF_CORE_READ(regs, si);
+			sc.iovcnt = (__u32)BPF_CORE_READ(regs, dx);
+			e->captured = capture(e, &sc, ret);
+		}
 	}
 	sock_send(e);
 	return 0;

@@ -332,7 +332,6 @@ struct sock_counters {
 	__u64 conns;        /* connections accepted on traced ports */
 	__u64 conn_full;    /* accepted, not followed: the connection table was full */
 	__u64 rb_drops;     /* syscall events not delivered: the socks ring buffer was full */
-	__u64 state_drops;  /* syscalls not followed: no per-thread state could be allocated */
 };
 
 /*

@@ -455,6 +455,22 @@ int json_write_call(FILE *f, const struct probe *p, const struct call_event *e)
 	return ferror(f) ? -EIO : 0;
 }
 
+int json_write_request(FILE *f, const struct http_exchange *x)
+{
+	fprintf(f, "{\"type\": \"request\", \"pid\": %d, \"port\": %u, \"conn\": %llu, \"method\": ",
+		(int)x->pid, x->port, (unsigned long long)x->conn_id);
+	json_put_str(f, x->method);
+	fputs(", \"route\": ", f);
+	json_put_str(f, x->route);
+	fprintf(f, ", \"status\": %d, \"aborted\": %s, \"start_ns\": %llu, \"first_byte_ns\": %llu, "
+		"\"first_chunk_ns\": %llu, \"end_ns\": %llu, \"chunks\": %llu, \"request_bytes\": %llu, "
+		"\"response_bytes\": %llu}\n", x->status, x->aborted ? "true" : "false",
+		(unsigned long long)x->start_ns, (unsigned long long)x->first_byte_ns,
+		(unsigned long long)x->first_chunk_ns, (unsigned long long)x->end_ns,
+		(unsigned long long)x->chunks, (unsigned long long)x->req_bytes, (unsigned long long)x->resp_bytes);
+	return ferror(f) ? -EIO : 0;
+}
+
 static void put_change(FILE *f, const char *name, const struct change *c, bool quantile)
 {
 	fprintf(f, ", \"%s\": {\"baseline\": ", name);

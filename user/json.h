@@ -24,4 +24,9 @@ int json_write_exemplar(FILE *f, const struct probe *p, const struct exemplar *e
 /* One line for one call. */
 int json_write_call(FILE *f, const struct probe *p, const struct call_event *e);
 
+struct http_exchange;
+/* One HTTP request as the server served it (--http with --calls): method,
+ * route, status and times; nothing else of the payload. */
+int json_write_request(FILE *f, const struct http_exchange *x);
+
 #endif

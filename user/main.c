@@ -210,6 +210,37 @@ static int follow_open_conns(const struct options *o, const struct targets *t, s
 	return 0;
 }
 
+/* --http with --calls: each request ended is also written out. */
+struct request_out {
+	struct http_sink agg;
+	FILE *calls;
+	int err;
+};
+
+static void request_start(void *ctx, const struct http_exchange *x)
+{
+	struct request_out *o = ctx;
+
+	o->agg.start(o->agg.ctx, x);
+}
+
+static void request_done(void *ctx, const struct http_exchange *x)
+{
+	struct request_out *o = ctx;
+	int err;
+
+	o->agg.done(o->agg.ctx, x);
+	if (o->calls && (err = json_write_request(o->calls, x)) && !o->err)
+		o->err = err;
+}
+
+static void request_unparsed(void *ctx, pid_t pid, uint16_t port, const char *why)
+{
+	struct request_out *o = ctx;
+
+	o->agg.unparsed(o->agg.ctx, pid, port, why);
+}
+
 /* A window (or the whole run) of the aggregators and its judgements. */
 static int close_window(struct aggregator *agg, struct http_agg *hagg, bool http, double now, bool final,
 			struct slo_set *slos, struct anomaly_detector *ad, struct silence *quiet,
@@ -328,6 +359,7 @@ int main(int argc, char **argv)
 	struct http_framer framer = { 0 };
 	struct http_agg hagg = { 0 };
 	struct http_sink sink;
+	struct request_out reqout = { 0 };
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
 	int err, status = 0;
@@ -453,7 +485,9 @@ int main(int argc, char **argv)
 	    (err = watch_listen(&watch, ev.rb)) ||
 	    ((opt.slow_auto || opt.slow_s > 0) && (err = exemplars_listen(&ex, ev.rb, sess.exemplars_fd))) ||
 	    (opt.http && ((err = http_agg_init(&hagg, start)) ||
-			  (http_agg_sink(&hagg, &sink), (err = http_framer_init(&framer, &sink))) ||
+			  (http_agg_sink(&hagg, &reqout.agg), reqout.calls = calls,
+			   sink = (struct http_sink){ &reqout, request_start, request_done, request_unparsed },
+			   (err = http_framer_init(&framer, &sink))) ||
 			  (err = events_listen_socks(&ev, sess.socks_fd, &framer, &hagg))))) {
 		log_err("cannot set up event processing: %s", strerror(-err));
 		status = 1;
@@ -502,8 +536,8 @@ int main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		if (ev.err) {
-			log_err("writing call records: %s", strerror(-ev.err));
+		if (ev.err || reqout.err) {
+			log_err("writing call records: %s", strerror(-(ev.err ? ev.err : reqout.err)));
 			status = 1;
 			break;
 		}

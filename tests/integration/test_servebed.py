@@ -86,11 +86,11 @@ def jsonl(path):
         return [json.loads(l) for l in f if l.strip()]
 
 
-def loadgen(wd, port, clients, requests, bad=0, max_tokens=None, name="lg", timeout=300):
+def loadgen(wd, port, clients, requests, bad=0, max_tokens=None, name="lg", timeout=300, prefix=()):
     """Runs the load generator to its end; returns its per-request records
     and its summary line."""
     log = wd.file(name + ".jsonl")
-    cmd = [NODE, os.path.join(SRC_FIXTURES, "llama-loadgen.mjs"), "--port", port, "--clients", clients,
+    cmd = list(prefix) + [NODE, os.path.join(SRC_FIXTURES, "llama-loadgen.mjs"), "--port", port, "--clients", clients,
            "--requests", requests, "--bad", bad, "--log", log]
     if max_tokens is not None:
         cmd += ["--max-tokens", max_tokens]
