@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "httpagg.h"
+#include "procfs.h"
 #include "window.h"
 
 static void sum_reset(struct http_sum *s)
@@ -91,6 +92,8 @@ static struct http_port *port_get(struct http_agg *a, pid_t pid, uint16_t port)
 	}
 	p->pid = pid;
 	p->port = port;
+	if (procfs_comm(pid, p->comm, sizeof(p->comm)))
+		p->comm[0] = 0;
 	return p;
 }
 
@@ -145,6 +148,7 @@ static struct http_series *series_get(struct http_agg *a, const struct http_exch
 	sum_reset(&s->win);
 	sum_reset(&s->run);
 	s->pid = x->pid;
+	memcpy(s->comm, p->comm, sizeof(s->comm));
 	s->port = x->port;
 	s->method = x->method;
 	s->route = route;
@@ -391,7 +395,8 @@ static void fill_row(struct http_row *w, const struct http_series *s, const stru
 	w->errors = m->aborted;
 	for (int c = 500; c < HTTP_STATUS_CODES; c++)
 		w->errors += m->status[c];
-	w->status = m->status;
+	_Static_assert(sizeof(w->status) == sizeof(m->status), "status codes");
+	memcpy(w->status, m->status, sizeof(w->status));
 	w->rps = span > 0 ? (double)m->requests / span : 0;
 	agg_latency(&m->duration, &w->duration);
 	agg_latency(&m->first_byte, &w->first_byte);
@@ -472,18 +477,6 @@ int http_agg_report(struct http_agg *a, double now, bool final, struct report *r
 		for (size_t i = 0; i < a->nprocs; i++)
 			a->procs[i]->calls.n = 0;
 		a->win_start = now;
-	}
-	return 0;
-}
-
-int http_agg_foreach_run(const struct http_agg *a, int (*fn)(void *ctx, const struct http_series *s),
-			 void *ctx)
-{
-	for (size_t i = 0; i < a->n; i++) {
-		int err = fn(ctx, a->s[i]);
-
-		if (err)
-			return err;
 	}
 	return 0;
 }

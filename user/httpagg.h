@@ -33,6 +33,7 @@ struct http_sum {
 
 struct http_series {               /* one process, port, method and route */
 	pid_t pid;
+	char comm[16];              /* the process's name when first seen ("" when unknown) */
 	uint16_t port;
 	const char *method;
 	const char *route;          /* owned by its port's route table */
@@ -55,6 +56,7 @@ struct http_port {                 /* one process and port */
 	uint16_t port;
 	char *routes[HTTP_ROUTES_MAX];
 	size_t nroutes;
+	char comm[16];
 	uint64_t unparsed_win, unparsed_run;
 	const char *unparsed_why;   /* the last reason */
 	/* the runtime join, per window */
@@ -88,9 +90,5 @@ void http_agg_sink(struct http_agg *a, struct http_sink *sink);
 int http_agg_call(struct http_agg *a, const char *name, pid_t pid, uint64_t start_ns, uint64_t end_ns);
 /* Close the window at now (final: the whole run) into r's http rows. */
 int http_agg_report(struct http_agg *a, double now, bool final, struct report *r);
-
-/* Whole-run series, for exporters that keep cumulative series. */
-int http_agg_foreach_run(const struct http_agg *a,
-			 int (*fn)(void *ctx, const struct http_series *s), void *ctx);
 
 #endif

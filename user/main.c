@@ -497,6 +497,8 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	if (opt.http)
+		prom.http = &hagg;
 	view_init(&view, stdout, &ps, tg.npids);
 	/* the targets known now are followed from the start, called or not */
 	for (size_t i = 0; i < tg.npids; i++)

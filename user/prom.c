@@ -7,6 +7,7 @@
 #include <string.h>
 #include "procfs.h"
 #include "anomaly.h"
+#include "httpagg.h"
 #include "prom.h"
 #include "slo.h"
 #include "utf8.h"
@@ -116,7 +117,8 @@ struct prom_proc {            /* a live target process, as of the last update */
 
 /* Labels inferlat sets itself; --label may not take them. */
 static const char *const own_labels[] = { "probe", "runtime", "comm", "pid", "le", "version", "slo", "phase", "token_type",
-					  "metric" };
+					  "metric", "server_port", "http_request_method", "http_route",
+					  "http_response_status_class" };
 
 uint64_t prom_bound_ns(size_t i)
 {
@@ -925,6 +927,205 @@ static void put_anomalies(FILE *f, const struct prom_exporter *px, const struct 
 	}
 }
 
+/*
+ * HTTP requests (--http), with OpenTelemetry's HTTP server conventions:
+ * http.server.request.duration with its recommended bounds, the GenAI
+ * server's time-to-first-token and time-per-output-token bounds for the
+ * first chunk and the time between chunks. Label sets merge the processes
+ * of one name (as the call series do) unless --pid-label.
+ */
+static const struct {
+	const char *name, *help;
+	size_t off;               /* the struct hist in struct http_sum */
+	size_t n;
+	double bounds[GENAI_MAX_BOUNDS];
+} http_families[] = {
+	{ "inferlat_http_server_request_duration_seconds",
+	  "HTTP requests the server answered, from its socket syscalls: from the read of the request's "
+	  "first byte to the write of the response's last one.",
+	  offsetof(struct http_sum, duration), 14,
+	  { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10 } },
+	{ "inferlat_http_server_time_to_first_chunk_seconds",
+	  "HTTP requests: from the read of the request's first byte to the write that completes the "
+	  "response's first body chunk (HTTP chunk, SSE event, or body write): a token stream's first token.",
+	  offsetof(struct http_sum, first_chunk), 16,
+	  { 0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0 } },
+	{ "inferlat_http_server_inter_chunk_seconds",
+	  "HTTP responses: time between the writes of consecutive body chunks (a token stream's "
+	  "time per output token).",
+	  offsetof(struct http_sum, inter_chunk), 13,
+	  { 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5 } },
+};
+
+static bool same_http_set(const struct prom_exporter *px, const struct http_series *a,
+			  const struct http_series *b)
+{
+	return a->port == b->port && a->method == b->method && !strcmp(a->route, b->route) &&
+	       !strcmp(a->comm, b->comm) && (!px->o.pid_label || a->pid == b->pid);
+}
+
+/* The first series of each label set stands for it. */
+static bool http_set_first(const struct prom_exporter *px, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (same_http_set(px, px->http->s[j], px->http->s[i]))
+			return false;
+	return true;
+}
+
+static void http_labels(struct lbl *l, const struct prom_exporter *px, const struct http_series *s)
+{
+	char port[8], pid[16];
+
+	if (s->comm[0])
+		lbl_add(l, "comm", s->comm);
+	if (px->o.pid_label) {
+		snprintf(pid, sizeof(pid), "%d", (int)s->pid);
+		lbl_add(l, "pid", pid);
+	}
+	snprintf(port, sizeof(port), "%u", s->port);
+	lbl_add(l, "server_port", port);
+	lbl_add(l, "http_request_method", s->method);
+	lbl_add(l, "http_route", s->route);
+	for (size_t i = 0; i < px->o.nlabels; i++)
+		lbl_add(l, px->o.labels[i].key, px->o.labels[i].value);
+}
+
+static void put_http_histograms(FILE *f, const struct prom_exporter *px)
+{
+	const struct http_agg *a = px->http;
+
+	for (size_t k = 0; k < sizeof(http_families) / sizeof(http_families[0]); k++) {
+		family(f, http_families[k].name, "histogram", http_families[k].help);
+		for (size_t i = 0; i < a->n; i++) {
+			uint64_t le[GENAI_MAX_BOUNDS] = { 0 }, count = 0, sum = 0;
+			struct lbl l;
+
+			if (!http_set_first(px, i))
+				continue;
+			for (size_t j = i; j < a->n; j++) {
+				const struct hist *h;
+
+				if (!same_http_set(px, a->s[i], a->s[j]))
+					continue;
+				h = (const struct hist *)((const char *)&a->s[j]->run + http_families[k].off);
+				for (size_t b = 0; b < http_families[k].n; b++)
+					le[b] += hist_count_le(h, (uint64_t)(http_families[k].bounds[b] * 1e9 + 0.5));
+				count += h->count;
+				sum += h->sum_ns;
+			}
+			for (size_t b = 0; b <= http_families[k].n; b++) {
+				char bound[32];
+
+				if (b < http_families[k].n)
+					snprintf(bound, sizeof(bound), "%g", http_families[k].bounds[b]);
+				else
+					snprintf(bound, sizeof(bound), "+Inf");
+				l = (struct lbl){ f, false };
+				fprintf(f, "%s_bucket", http_families[k].name);
+				http_labels(&l, px, a->s[i]);
+				lbl_add(&l, "le", bound);
+				lbl_end(&l);
+				fprintf(f, " %" PRIu64 "\n", b < http_families[k].n ? le[b] : count);
+			}
+			l = (struct lbl){ f, false };
+			fprintf(f, "%s_sum", http_families[k].name);
+			http_labels(&l, px, a->s[i]);
+			lbl_end(&l);
+			fputc(' ', f);
+			put_ns(f, sum);
+			fputc('\n', f);
+			l = (struct lbl){ f, false };
+			fprintf(f, "%s_count", http_families[k].name);
+			http_labels(&l, px, a->s[i]);
+			lbl_end(&l);
+			fprintf(f, " %" PRIu64 "\n", count);
+		}
+	}
+}
+
+static void put_http(FILE *f, const struct prom_exporter *px)
+{
+	static const char *const classes[] = { "1xx", "2xx", "3xx", "4xx", "5xx", "aborted" };
+	const struct http_agg *a = px->http;
+
+	put_http_histograms(f, px);
+	family(f, "inferlat_http_server_requests_total", "counter",
+	       "HTTP requests ended, by the class of their final status; aborted: the connection ended "
+	       "before the response did.");
+	for (size_t i = 0; i < a->n; i++) {
+		uint64_t n[6] = { 0 };
+
+		if (!http_set_first(px, i))
+			continue;
+		for (size_t j = i; j < a->n; j++) {
+			if (!same_http_set(px, a->s[i], a->s[j]))
+				continue;
+			for (int c = 100; c < HTTP_STATUS_CODES; c++)
+				n[c / 100 - 1] += a->s[j]->run.status[c];
+			n[5] += a->s[j]->run.aborted;
+		}
+		for (size_t c = 0; c < 6; c++) {
+			struct lbl l = { f, false };
+
+			fputs("inferlat_http_server_requests_total", f);
+			http_labels(&l, px, a->s[i]);
+			lbl_add(&l, "http_response_status_class", classes[c]);
+			lbl_end(&l);
+			fprintf(f, " %" PRIu64 "\n", n[c]);
+		}
+	}
+	family(f, "inferlat_http_server_active_requests", "gauge",
+	       "HTTP requests read and not yet answered, as of the last window.");
+	for (size_t i = 0; i < a->n; i++) {
+		struct lbl l = { f, false };
+		uint64_t n = 0;
+
+		if (!http_set_first(px, i))
+			continue;
+		for (size_t j = i; j < a->n; j++)
+			if (same_http_set(px, a->s[i], a->s[j]))
+				n += a->s[j]->inflight;
+		fputs("inferlat_http_server_active_requests", f);
+		http_labels(&l, px, a->s[i]);
+		lbl_end(&l);
+		fprintf(f, " %" PRIu64 "\n", n);
+	}
+	family(f, "inferlat_http_unparsed_connections_total", "counter",
+	       "Connections on a traced port that stopped being framed: not HTTP/1.x (TLS, HTTP/2) or a "
+	       "framing boundary outside the captured prefix of a syscall.");
+	for (size_t i = 0; i < a->nports; i++) {
+		const struct http_port *p = a->ports[i];
+		struct lbl l = { f, false };
+		uint64_t n = 0;
+		bool first = true;
+		char port[8], pid[16];
+
+		for (size_t j = 0; j < i && first; j++)
+			first = !(a->ports[j]->port == p->port && !strcmp(a->ports[j]->comm, p->comm) &&
+				  (!px->o.pid_label || a->ports[j]->pid == p->pid));
+		if (!first)
+			continue;
+		for (size_t j = i; j < a->nports; j++)
+			if (a->ports[j]->port == p->port && !strcmp(a->ports[j]->comm, p->comm) &&
+			    (!px->o.pid_label || a->ports[j]->pid == p->pid))
+				n += a->ports[j]->unparsed_run;
+		fputs("inferlat_http_unparsed_connections_total", f);
+		if (p->comm[0])
+			lbl_add(&l, "comm", p->comm);
+		if (px->o.pid_label) {
+			snprintf(pid, sizeof(pid), "%d", (int)p->pid);
+			lbl_add(&l, "pid", pid);
+		}
+		snprintf(port, sizeof(port), "%u", p->port);
+		lbl_add(&l, "server_port", port);
+		for (size_t j = 0; j < px->o.nlabels; j++)
+			lbl_add(&l, px->o.labels[j].key, px->o.labels[j].value);
+		lbl_end(&l);
+		fprintf(f, " %" PRIu64 "\n", n);
+	}
+}
+
 int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t write_errors)
 {
 	struct lbl l = { f, false };
@@ -935,6 +1136,8 @@ int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t wr
 	put_processes(f, px);
 	put_runtime(f, px);
 	put_requests(f, px);
+	if (px->http)
+		put_http(f, px);
 	put_probe_metrics(f, px);
 	if (px->has_ratio) {
 		family(f, "inferlat_overhead_ratio", "gauge",

@@ -46,6 +46,7 @@ struct prom_opts {
 
 struct slo_set;
 struct anomaly_detector;
+struct http_agg;
 struct prom_series;
 struct prom_seen;
 struct prom_proc;
@@ -69,6 +70,7 @@ struct prom_exporter {
 	bool has_ratio;
 	struct prom_proc *procs;       /* live target processes, last update */
 	size_t nprocs, capprocs;
+	const struct http_agg *http;   /* --http: its whole-run series, or NULL */
 };
 
 /*

@@ -79,7 +79,7 @@ struct http_row {             /* HTTP requests of one process, port, method and 
 	uint64_t requests;        /* ended: answered or aborted */
 	uint64_t aborted;         /* the connection ended before the response did */
 	uint64_t errors;          /* 5xx answers and aborted */
-	const uint64_t *status;   /* answers by status code (HTTP_STATUS_CODES entries) */
+	uint64_t status[600];     /* answers by status code (HTTP_STATUS_CODES) */
 	double rps;
 	/* seconds, from the request's first byte read: to the response's last
 	 * byte, its first byte, its first body chunk; and between chunks */

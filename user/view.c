@@ -207,6 +207,52 @@ static void put_requests(struct view *v, const struct report *r, const char *pre
 	}
 }
 
+/* --http: the requests of each route, above the probes, and per port what
+ * could not be framed and the runtime's share of the request time. */
+static void put_http(struct view *v, const struct report *r, const char *prefix)
+{
+	const char *pre = prefix ? prefix : "";
+
+	if (!r->nhttp && !r->nhports)
+		return;
+	fprintf(v->out, "%s%-32s %7s %5s %6s %7s %5s %5s %5s %5s %9s %9s %9s %9s %9s %6s\n", pre, "REQUESTS", "PID",
+		"PORT", "REQ", "RPS", "2xx", "4xx", "5xx", "ABRT", "P50", "P99", "TTFC P50", "TTFC P99", "ICT P50",
+		"INFLT");
+	for (size_t i = 0; i < r->nhttp; i++) {
+		const struct http_row *h = &r->http[i];
+		uint64_t cls[6] = { 0 };
+		char name[96], clipped[64], b[5][16];
+		bool lat = h->requests > h->aborted;
+
+		for (int c = 100; c < 600; c++)
+			cls[c / 100] += h->status[c];
+		snprintf(name, sizeof(name), "%s %s", h->method, h->route);
+		fprintf(v->out, "%s%-32s %7d %5u %6llu %7.1f %5llu %5llu %5llu %5llu %9s %9s %9s %9s %9s %6.1f\n", pre,
+			clip(name, 32, clipped, sizeof(clipped)), (int)h->pid, h->port,
+			(unsigned long long)h->requests, h->rps, (unsigned long long)cls[2],
+			(unsigned long long)cls[4], (unsigned long long)cls[5], (unsigned long long)h->aborted,
+			lat ? view_fmt_secs(h->duration.p50, b[0], 16) : "-",
+			lat ? view_fmt_secs(h->duration.p99, b[1], 16) : "-",
+			h->n_first_chunk ? view_fmt_secs(h->first_chunk.p50, b[2], 16) : "-",
+			h->n_first_chunk ? view_fmt_secs(h->first_chunk.p99, b[3], 16) : "-",
+			h->n_inter_chunk ? view_fmt_secs(h->inter_chunk.p50, b[4], 16) : "-", h->in_flight_mean);
+	}
+	for (size_t i = 0; i < r->nhports; i++) {
+		const struct http_port_row *p = &r->hports[i];
+
+		fprintf(v->out, "%s  port %u pid %d: busy %.2fs", pre, p->port, (int)p->pid, p->busy_s);
+		if (p->runtime && p->busy_s > 0)
+			fprintf(v->out, ", %s running %.0f%% of it", p->runtime, 100 * p->runtime_s / p->busy_s);
+		if (p->unparsed)
+			fprintf(v->out, "; %llu connection%s not HTTP/1.x or not framed (%s)",
+				(unsigned long long)p->unparsed, p->unparsed == 1 ? "" : "s",
+				p->unparsed_why ? p->unparsed_why : "?");
+		fputc('\n', v->out);
+	}
+	if (!prefix)
+		fputc('\n', v->out);
+}
+
 /* The processes of the rows, once each. */
 static void put_processes(struct view *v, const struct report *r)
 {
@@ -405,7 +451,9 @@ void view_show(struct view *v, const struct report *r)
 	if (v->tty || r->final) {
 		fprintf(v->out, "inferlat %s  %s %.1fs  probes %zu\n\n", when,
 			r->final ? "whole run" : "window", r->span_s, v->nprobes);
-		put_header(v, NULL);
+		put_http(v, r, NULL);
+		if (v->nprobes || !r->nhports)
+			put_header(v, NULL);
 		for (size_t i = 0; i < r->n; i++)
 			if (!r->rows[i].probe->op)
 				put_row(v, &r->rows[i]);
@@ -424,7 +472,7 @@ void view_show(struct view *v, const struct report *r)
 			put_processes(v, r);
 	} else {
 		/* not a terminal: one line per probe and process, prefixed with the time */
-		if (!v->header_done) {
+		if (!v->header_done && (v->nprobes || !r->nhports)) {
 			put_header(v, "TIME");
 			v->header_done = true;
 		}
@@ -435,6 +483,7 @@ void view_show(struct view *v, const struct report *r)
 			put_row(v, &r->rows[i]);
 		}
 		snprintf(prefix, sizeof(prefix), "%-8s ", when);
+		put_http(v, r, prefix);
 		put_args(v, r, prefix);
 		put_pool(v, r, prefix);
 		put_requests(v, r, prefix);
