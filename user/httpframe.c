@@ -177,14 +177,23 @@ static const char *method_of(const char *s, size_t n)
 	return "_OTHER";
 }
 
-/* A request could begin with these bytes: a method and a space. */
+/* The bytes begin with a whole request line: METHOD SP TARGET SP HTTP/1.x,
+ * where a connection followed from the middle may be picked up. */
 static bool looks_like_request(const uint8_t *p, size_t n)
 {
-	size_t i = 0;
+	const uint8_t *eol = memchr(p, '\n', n), *sp1, *sp2;
+	size_t len;
 
-	while (i < n && i <= 32 && is_tchar(p[i]))
-		i++;
-	return i > 0 && i < n && p[i] == ' ';
+	if (!eol)
+		return false;
+	len = (size_t)(eol - p);
+	if (len && p[len - 1] == '\r')
+		len--;
+	sp1 = memchr(p, ' ', len);
+	if (!sp1 || !method_of((const char *)p, (size_t)(sp1 - p)))
+		return false;
+	sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - p));
+	return sp2 && p + len - sp2 == 9 && !memcmp(sp2 + 1, "HTTP/1.", 7) && (sp2[8] == '0' || sp2[8] == '1');
 }
 
 /* The path of a request target, without query or fragment, bytes outside

@@ -1,12 +1,13 @@
 # libFuzzer targets (clang -fsanitize=fuzzer,address,undefined) for the
 # parsers that read what others control: ELF objects (and their separate
-# debuginfo), probe specs and error predicates, the command line.
+# debuginfo), probe specs and error predicates, the command line, and the
+# HTTP/1.1 framer (the bytes of a traced server's connections).
 # Included by the Makefile; the user-space objects are rebuilt with clang
 # and the sanitizers in a build directory of their own.
 
 FUZZ_OUTPUT  := $(OUTPUT)/fuzz
 FUZZ_CC      ?= clang
-FUZZ_TARGETS := elfsym probespec cli
+FUZZ_TARGETS := elfsym probespec cli httpframe
 FUZZ_SECONDS ?= 120
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_OUTPUT)/fuzz_%)

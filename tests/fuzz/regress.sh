@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 dir=${INFERLAT_FUZZ_DIR:-build/fuzz}
-targets=(elfsym probespec cli)
+targets=(elfsym probespec cli httpframe)
 echo "1..${#targets[@]}"
 i=0
 rc=0

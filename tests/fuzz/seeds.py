@@ -38,8 +38,41 @@ def no_functions(b):
     return bytes(b)
 
 
+def sys_rec(op, data, captured=None):
+    """One syscall of the httpframe target: op 0 read, 1 write, 2 failed
+    write, 3 close (| 0x80: a new connection first)."""
+    cap = len(data) if captured is None else captured
+    return struct.pack("<BHH", op, len(data), cap) + data
+
+
+def http_seeds():
+    get = b"GET /v1/models?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"
+    post = b"POST /completion HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n\r\n"
+    seeds = {
+        "keepalive": sys_rec(0, get) + sys_rec(1, ok) + sys_rec(0, post) + sys_rec(1, ok) + sys_rec(3, b""),
+        "pipelined": sys_rec(0, get + post + get) + sys_rec(1, ok + ok) + sys_rec(1, ok),
+        "stream": sys_rec(0, post) + sys_rec(1, chunked) +
+        b"".join(sys_rec(1, b"c\r\ndata: tok%02d\n\n\r\n" % i) for i in range(5)) + sys_rec(1, b"0\r\n\r\n"),
+        "aborted": sys_rec(0, post) + sys_rec(1, chunked + b"5\r\nhello\r\n") + sys_rec(0, b"") + sys_rec(2, b"x"),
+        "split": b"".join(sys_rec(0, get[i:i + 1]) for i in range(len(get))) + sys_rec(1, ok[:7]) + sys_rec(1, ok[7:]),
+        "uncaptured": sys_rec(0, get) + sys_rec(1, b"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n" + b"a" * 3000, 600),
+        "continue": sys_rec(0, b"PUT /x HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n") +
+        sys_rec(1, b"HTTP/1.1 100 Continue\r\n\r\n") + sys_rec(0, b"3\r\nabc\r\n0\r\n\r\n") + sys_rec(1, ok),
+        "head": sys_rec(0, b"HEAD / HTTP/1.1\r\n\r\n") + sys_rec(1, b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"),
+        "close-delimited": sys_rec(0, get) + sys_rec(1, b"HTTP/1.0 200 OK\r\n\r\nbody") + sys_rec(3, b""),
+        "tls": sys_rec(0, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"),
+        "http2": sys_rec(0, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+        "two-conns": sys_rec(0, get) + sys_rec(0x81, ok) + sys_rec(0, get) + sys_rec(1, ok),
+    }
+    for name, data in seeds.items():
+        write("httpframe", name, data)
+
+
 def main():
     fx = sys.argv[1]
+    http_seeds()
 
     def rd(n):
         with open(os.path.join(fx, n), "rb") as f:
