@@ -14,6 +14,7 @@ import threading
 import time
 
 import promstack
+from test_prometheus import HTTP_ONLY, exported_names
 from harness import Inferlat, TestFailure, check, exact_quantile, second_attempt
 from test_servebed import PY, SRC_FIXTURES, BedServer, loadgen, make_model
 
@@ -394,6 +395,8 @@ def test_http_hostile_input(wd):
         text = f.read()
     rc, msg = promstack.promtool_check_metrics(text)
     check(rc == 0 and msg == "", "promtool check metrics: rc %d: %s" % (rc, msg))
+    missing = HTTP_ONLY - exported_names(text)
+    check(not missing, "not in an --http textfile: %s" % missing)
     check(text.count("inferlat_http_server_request_duration_seconds_count{") == len(routes),
           "duration series %d, routes %d" % (text.count("inferlat_http_server_request_duration_seconds_count{"),
                                             len(routes)))
