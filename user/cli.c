@@ -512,6 +512,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			if (!torch)
 				return usage_fail("--ops is libtorch's per-operator breakdown: give -r libtorch (or -r auto)");
 		}
+		for (size_t i = 0; i < o->nslos; i++)
+			if (o->slos[i].http && !o->http)
+				return usage_fail("--slo '%s' judges HTTP requests: give --http too", o->slos[i].text);
 		if (o->regression_given && !o->baseline)
 			return usage_fail("--regression-threshold applies to --baseline FILE");
 		if (!o->textfile_dir && (o->textfile_name || o->nlabels || o->pid_label))

@@ -152,13 +152,8 @@ static int check_slos(const struct options *o, const struct probe_set *ps)
 	for (size_t i = 0; i < o->nslos; i++) {
 		bool any = ps->pending > 0;
 
-		if (o->slos[i].http) {
-			if (!o->http) {
-				log_err("--slo '%s' judges HTTP requests: give --http too", o->slos[i].text);
-				return -EINVAL;
-			}
-			continue;
-		}
+		if (o->slos[i].http)
+			continue;   /* requests, not probes (cli.c saw --http) */
 
 		for (size_t j = 0; j < ps->n && !any; j++)
 			any = slo_matches(&o->slos[i], &ps->v[j]);

@@ -15,7 +15,7 @@ import time
 
 import promstack
 from test_prometheus import HTTP_ONLY, exported_names
-from harness import Inferlat, TestFailure, check, exact_quantile, second_attempt
+from harness import INFERLAT, Inferlat, TestFailure, check, exact_quantile, second_attempt
 from test_servebed import PY, SRC_FIXTURES, BedServer, loadgen, make_model
 
 HTTP_SERVER = os.path.join(SRC_FIXTURES, "http-server.py")
@@ -401,3 +401,33 @@ def test_http_hostile_input(wd):
           "duration series %d, routes %d" % (text.count("inferlat_http_server_request_duration_seconds_count{"),
                                             len(routes)))
     return "%d routes for %d paths; 1 MB header answered %d; odd path %d" % (len(routes), paths, big, odd)
+
+
+def test_http_slo_checks(wd):
+    """--slo on requests: a met ttft and error check pass, a duration p99 the
+    server cannot meet fails the run (exit 3) with the measured value in the
+    record; an http: check without --http is bad usage."""
+    srv, il = traced_py(wd, "--slo", "http:p99<1us", "--slo", "http:ttft_p99<10s", "--slo", "http:errors<1%")
+    try:
+        for i in range(5):
+            c = socket.create_connection(("127.0.0.1", srv.port))
+            c.sendall(b"GET /stream?n=3&gap_ms=2 HTTP/1.1\r\nHost: x\r\n\r\n")
+            check(read_response(c)[0] == 200, "stream")
+            c.close()
+    finally:
+        time.sleep(0.3)
+        rc = il.stop()
+        srv.stop()
+    check(rc == 3, "inferlat exited %d with a broken http:p99<1us: %s" % (rc, il.stderr()[-1000:]))
+    h = http_records(il)
+    check(len(h) == 1, "records %s" % h)
+    slo = {s["slo"]: s for s in h[0]["slo"]}
+    check(not slo["http:p99<1us"]["ok"] and abs(slo["http:p99<1us"]["value"] - h[0]["duration_s"]["p99"]) < 1e-9
+          and slo["http:ttft_p99<10s"]["ok"]
+          and abs(slo["http:ttft_p99<10s"]["value"] - h[0]["first_chunk_s"]["p99"]) < 1e-9
+          and slo["http:errors<1%"]["ok"] and slo["http:errors<1%"]["value"] == 0, "slo %s" % slo)
+    check("SLO http:p99<1us failed over the whole run" in il.stderr(), il.stderr()[-1000:])
+    r = subprocess.run([INFERLAT, "-p", str(os.getpid()), "-e", "x", "--slo", "http:p99<1s"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 2 and "give --http too" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          "http: check without --http: %d %s" % (r.returncode, r.stderr))

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "slo.h"
@@ -200,6 +201,57 @@ static void test_judging(void **state)
 		slo_free(&v[i]);
 }
 
+static void test_http_checks(void **state)
+{
+	struct slo v[3], bad;
+	struct slo_set ss;
+	struct report r = { 0 };
+	struct row *a;
+	char err[256];
+
+	assert_int_equal(slo_parse("http:p99<2s", &v[0], err, sizeof(err)), 0);
+	assert_true(v[0].http && !v[0].ttft && !v[0].probe && v[0].metric == SLO_P99 && v[0].limit == 2);
+	assert_int_equal(slo_parse("http:ttft_p99<500ms", &v[1], err, sizeof(err)), 0);
+	assert_true(v[1].http && v[1].ttft && v[1].metric == SLO_P99 && v[1].limit == 0.5);
+	assert_int_equal(slo_parse("http:errors<1%", &v[2], err, sizeof(err)), 0);
+	assert_true(v[2].http && v[2].metric == SLO_ERRORS);
+	assert_int_equal(slo_parse("http:ttft_errors<1%", &bad, err, sizeof(err)), -22);
+	assert_non_null(strstr(err, "ttft_"));
+	assert_int_equal(slo_parse("http:ttft_p95<1s", &bad, err, sizeof(err)), -22);
+	assert_false(slo_matches(&v[0], &probes[0]));
+	assert_int_equal(slo_set_init(&ss, v, 3), 0);
+
+	/* a probe row is not judged by them; the request row is */
+	a = report_add(&r);
+	*a = (struct row){ .probe = &probes[0], .pid = 7, .calls = 100, .rps = 100, .has_latency = true,
+			   .lat = { .p99 = 9 } };
+	r.http = calloc(1, sizeof(*r.http));
+	assert_non_null(r.http);
+	r.nhttp = r.caphttp = 1;
+	r.http[0] = (struct http_row){ .pid = 7, .port = 80, .method = "POST", .route = "/c", .requests = 100,
+				       .aborted = 1, .errors = 3, .duration = { .p99 = 1.5 },
+				       .first_chunk = { .p99 = 0.6 }, .n_first_chunk = 99 };
+	assert_int_equal(slo_judge(&ss, &r), 0);
+	assert_int_equal(r.nslo, 3);
+	for (size_t k = 0; k < r.nslo; k++)
+		assert_true(r.slo[k].http && r.slo[k].row == 0);
+	assert_true(r.slo[0].ok && r.slo[0].value == 1.5);
+	assert_true(!r.slo[1].ok && r.slo[1].value == 0.6);
+	assert_true(!r.slo[2].ok && r.slo[2].value == 0.03);
+	assert_int_equal(ss.violations[0], 0);
+	assert_int_equal(ss.violations[1], 1);
+	/* a run without requests shows no request SLO met */
+	report_clear(&r);
+	r.nhttp = 0;
+	r.final = true;
+	assert_int_equal(slo_judge(&ss, &r), 0);
+	assert_true(ss.run_failed[0] && ss.run_failed[1] && ss.run_failed[2]);
+	report_free(&r);
+	slo_set_free(&ss);
+	for (int i = 0; i < 3; i++)
+		slo_free(&v[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_matching),
 		cmocka_unit_test(test_limits_are_strict_or_inclusive),
 		cmocka_unit_test(test_judging),
+		cmocka_unit_test(test_http_checks),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
