@@ -44,12 +44,12 @@ PROLOGUES = [("endbr", "proto_endbr", 4, "`endbr64; push %rbp`"),
              ("push", "proto_push", 0, "`push %rbp`"),
              ("nop5", "proto_nop5", 0, "5-byte `nop`")]
 
-FULL = {"cost_calls": 30000, "base_calls": 20000000, "loss_calls": 600000,
+FULL = {"sys_ops": 300000, "sys_http_ops": 30000, "cost_calls": 30000, "base_calls": 20000000, "loss_calls": 600000,
         "fp_seconds": 3.0, "fp_max_calls": 400000, "acc_calls": 5000,
         "attach_bpftrace_max": 1000,
         "llama_seqs": 4, "llama_gen": 63, "ort_runs": 300, "ort_batch": 16,
         "torch_runs": 100, "torch_batch": 16}
-SMOKE = {"cost_calls": 2000, "base_calls": 200000, "loss_calls": 20000,
+SMOKE = {"sys_ops": 20000, "sys_http_ops": 2000, "cost_calls": 2000, "base_calls": 200000, "loss_calls": 20000,
          "fp_seconds": 0.3, "fp_max_calls": 20000, "acc_calls": 300,
          "attach_bpftrace_max": 1,
          "llama_seqs": 1, "llama_gen": 7, "ort_runs": 10, "ort_batch": 16,
@@ -120,7 +120,8 @@ class Paths:
         self.libmany = os.path.join(self.build, "bench", "libmany.so")
         self.kheaders = os.path.join(self.build, "bench", "kernel-headers")
         self.llama_harness = os.path.join(self.build, "fixtures", "llama-harness")   # checked by its section
-        for f in (self.inferlat, self.server, self.floor, self.libmany, self.kheaders):
+        self.syscalls = os.path.join(self.build, "bench", "syscalls")
+        for f in (self.inferlat, self.server, self.floor, self.libmany, self.kheaders, self.syscalls):
             if not os.path.exists(f):
                 raise BenchError("%s is missing: run make bench (it builds all the benchmark needs)" % f)
 
@@ -692,6 +693,83 @@ def bench_runtimes(paths, sizes, runs, log):
 
 # ---------------------------------------------------------------- report
 
+# section 7: (label, loop mode, who inferlat traces, its request-layer option)
+SYS_LOOPS = [("write(2) to /dev/null, untraced process", "devnull", "other"),
+             ("getppid(2), untraced process", "getppid", "other"),
+             ("HTTP exchange on loopback TCP (4 syscalls), traced server", "http", "self")]
+SYS_TOOLS = ["none", "inferlat", "inferlat --http"]
+
+
+def sys_loop(paths, mode, n, tool, wd):
+    """One fresh loop process, inferlat attached as tool says (to the loop
+    itself, or to a sleeping process when the loop is to be untraced)."""
+    loop = subprocess.Popen([paths.syscalls, mode, str(n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    other = None
+    bg = None
+    try:
+        line = loop.stdout.readline()
+        if not line.startswith("ready "):
+            raise BenchError("syscalls %s did not start: %r" % (mode, line))
+        if tool != "none":
+            target = loop.pid
+            if mode != "http":
+                other = subprocess.Popen(["sleep", "600"])
+                target = other.pid
+            # without --http, one probe on a function the loop never calls:
+            # the scheduler programs and nothing else run for it
+            args = ["--http"] if tool == "inferlat --http" else ["-e", "libc.so.6:getpwnam"]
+            if tool == "inferlat --http" and mode == "http":
+                args += ["--json", os.path.join(wd, "http.jsonl")]
+            bg = Background(tool.replace(" ", ""), [paths.inferlat, "-p", target, "-q", *args], wd,
+                            lambda o, e: "inferlat: tracing " in e)
+            bg.wait_ready()
+        loop.stdin.write("go\n")
+        loop.stdin.flush()
+        out, _ = loop.communicate(timeout=600)
+        m = re.search(r"ns_per_op ([\d.]+)", out)
+        if loop.returncode or not m:
+            raise BenchError("syscalls %s failed (%d): %r" % (mode, loop.returncode, out))
+        if bg:
+            bg.stop()
+        if tool == "inferlat --http" and mode == "http":
+            # the connection predates inferlat: followed from /proc, every exchange counted
+            with open(os.path.join(wd, "http.jsonl")) as f:
+                recs = [json.loads(l) for l in f if l.strip()]
+            got = sum(r["requests"] for r in recs if r.get("type") == "http" and r["final"])
+            if got != n:
+                raise BenchError("inferlat --http counted %d of the loop's %d exchanges" % (got, n))
+        return float(m.group(1))
+    finally:
+        if loop.poll() is None:
+            loop.kill()
+            loop.wait()
+        if bg:
+            bg.kill()
+        if other:
+            other.kill()
+            other.wait()
+
+
+def bench_syscalls(paths, sizes, runs, log):
+    out = []
+    for label, mode, _ in SYS_LOOPS:
+        row = {"loop": label, "mode": mode, "ns": {t: [] for t in SYS_TOOLS}}
+        n = sizes["sys_http_ops"] if mode == "http" else sizes["sys_ops"]
+        for run in range(runs):
+            # the configurations take turns, in a different order each run
+            order = SYS_TOOLS[run % 3:] + SYS_TOOLS[:run % 3]
+            for tool in order:
+                with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as wd:
+                    v = sys_loop(paths, mode, n, tool, wd)
+                row["ns"][tool].append(v)
+                log("syscalls %-8s %-16s run %d: %.1f ns/op" % (mode, tool, run + 1, v))
+        base = med(row["ns"]["none"])
+        row["added"] = {t: med(row["ns"][t]) - base for t in SYS_TOOLS}
+        row["ratio"] = {t: med(row["ns"][t]) / base for t in SYS_TOOLS}
+        out.append(row)
+    return out
+
+
 def machine():
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -889,6 +967,22 @@ def render(res):
         out += [table(["runtime (-r)", "inference", "inferences per run", "us per inference without inferlat "
                        "(min / median)", "with inferlat (min / median)", "added us", "added", "hits per inference",
                        "main probe counted every inference"], rows), ""]
+    if "syscalls" in res:
+        out += ["## 7. Cost per syscall of the request layer (`--http`)", "",
+                "`build/bench/syscalls MODE N` times its own loop of syscalls. *none*: no inferlat; "
+                "*inferlat*: attached without `--http` (one probe on a function the loop never calls: "
+                "the scheduler programs run); *inferlat --http*: the request layer's `tp_btf/sys_enter` and "
+                "`sys_exit` programs too. For the untraced loops inferlat traces another process (a "
+                "`sleep`), so the rows are what every other process on the host pays; the HTTP row's "
+                "loop is the traced server itself, each exchange two followed syscalls with their events "
+                "and two of an unfollowed socket. Syscalls cost about 1 us each here (page-table switch "
+                "without PCID on every kernel entry). Ratios are medians over the loop without inferlat.", ""]
+        rows = []
+        for row in res["syscalls"]:
+            rows.append([row["loop"]] + [mm(row["ns"][t], lambda v: "%.0f" % v) for t in SYS_TOOLS] +
+                        ["%+.0f (%.3fx)" % (row["added"][t], row["ratio"][t]) for t in SYS_TOOLS[1:]])
+        out += [table(["loop", "ns/op, none (min / median)", "inferlat", "inferlat --http",
+                       "added: inferlat", "added: inferlat --http"], rows), ""]
     t = targets(res)
     if t:
         out += ["## Targets (DESIGN.md)", "",
@@ -912,7 +1006,7 @@ def write_results(path, text):
     os.replace(tmp, path)
 
 
-SECTIONS = ["cost", "loss", "footprint", "accuracy", "attach", "runtimes"]
+SECTIONS = ["cost", "loss", "footprint", "accuracy", "attach", "runtimes", "syscalls"]
 
 
 def main():
@@ -956,6 +1050,8 @@ def main():
             res["attach"] = bench_attach(paths, runs, sizes["attach_bpftrace_max"], log)
         if "runtimes" in only:
             res["runtimes"] = bench_runtimes(paths, sizes, runs, log)
+        if "syscalls" in only:
+            res["syscalls"] = bench_syscalls(paths, sizes, runs, log)
     except (BenchError, OSError, subprocess.SubprocessError) as e:
         sys.exit("bench: %s" % e)
     text = render(res)

@@ -53,7 +53,12 @@ $(BENCH_DIR)/kernel-headers: $(KHEADERS) | $(BENCH_DIR)
 		cp -as --remove-destination $(KHEADERS)/. $@.tmp/ && \
 		echo $(notdir $(KHEADERS)) > $@.tmp/.inferlat-source && mv $@.tmp $@
 
-bench-tools: $(BENCH_DIR)/floor $(BENCH_DIR)/libmany.so $(BENCH_DIR)/kernel-headers
+# section 7: syscall loops for the request layer's cost per syscall
+$(BENCH_DIR)/syscalls: tests/bench/syscalls.c | $(BENCH_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -Wall $< -o $@
+
+bench-tools: $(BENCH_DIR)/floor $(BENCH_DIR)/libmany.so $(BENCH_DIR)/kernel-headers $(BENCH_DIR)/syscalls
 
 # runtime-fixtures (tests/tests.mk): the llama.cpp harness, for section 6; the
 # runtimes themselves come with deps (scripts/runtimes.sh), the models are

@@ -102,10 +102,14 @@ def test_bench_smoke_every_mode(wd):
         check(w["counted"] == row["made"] and row["counted_all"], "%s: counted %s" % (row["runtime"], w))
         check(w["lost"] == 0 and w["hits"] >= w["counted"], "%s: %s" % (row["runtime"], w))
         check(row["without_us"][0] > 0 and w["mean_us"] > 0, "%s: per-inference times %s" % (row["runtime"], row))
+    check([r["mode"] for r in res["syscalls"]] == ["devnull", "getppid", "http"], "syscall loops")
+    for row in res["syscalls"]:
+        check(all(len(row["ns"][t]) == 1 and row["ns"][t][0] > 0 for t in bench.SYS_TOOLS),
+              "syscalls %s: %s" % (row["mode"], row["ns"]))
     text = open(md).read()
     for r in res["runtimes"]:
         check("| %s | " % r["runtime"] in text and "yes (%d of %d)" % (r["made"], r["made"]) in text,
               "section 6 lacks %s's row" % r["runtime"])
     for title in ("1. Added cost", "2. Loss", "3. Agent footprint", "4. Accuracy", "5. Attach time",
-                  "6. Overhead on real runtimes", "Targets", bench.NOTES):
+                  "6. Overhead on real runtimes", "7. Cost per syscall", "Targets", bench.NOTES):
         check(title in text, "%r missing in the markdown" % title)
