@@ -107,8 +107,51 @@ def test_http_llama_server_two_clients(wd):
     rt = p[0].get("runtime")
     check(rt and rt["probe"].endswith("llama_decode") and 0 < rt["share"] <= 1,
           "runtime share %s" % rt)
-    notes.append("llama_decode share %.2f" % rt["share"])
+    # the truth of the join: the clients' request intervals (a little longer
+    # than the server's) against the decode shim's own clock of every decode
+    busy = union([(r["sent_ns"], r["end_ns"]) for r in recs])
+    decodes = union([(d["start_ns"], d["end_ns"]) for d in srv.decodes()])
+    want_busy = total(busy) / 1e9
+    want_share = overlap(busy, decodes) / 1e9 / want_busy
+    check(p[0]["busy_s"] <= want_busy * 1.001 and abs(p[0]["busy_s"] - want_busy) <= 0.05 * want_busy,
+          "busy %.3f s, the clients had requests in flight %.3f s" % (p[0]["busy_s"], want_busy))
+    check(abs(rt["share"] - want_share) <= 0.05, "llama_decode share %.3f, from the shim's decodes %.3f"
+          % (rt["share"], want_share))
+    notes.append("llama_decode share %.3f (shim %.3f)" % (rt["share"], want_share))
+    # in flight: its mean over the run is the requests' time over the run
+    want_inflight = sum(r["end_ns"] - r["sent_ns"] for r in recs) / 1e9 / h["window_s"]
+    check(abs(h["in_flight"]["mean"] - want_inflight) <= 0.05 * want_inflight,
+          "in flight mean %.4f, the clients' %.4f" % (h["in_flight"]["mean"], want_inflight))
+    # node writes the head with the first token: first byte and first chunk are one write
+    check(h["first_byte_s"]["p50"] == h["first_chunk_s"]["p50"], "first byte %s, first chunk %s"
+          % (h["first_byte_s"], h["first_chunk_s"]))
     return "; ".join(notes)
+
+
+def union(iv):
+    out = []
+    for s, e in sorted(iv):
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return out
+
+
+def total(iv):
+    return sum(e - s for s, e in iv)
+
+
+def overlap(a, b):
+    t, i, j = 0, 0, 0
+    while i < len(a) and j < len(b):
+        s, e = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        t += max(0, e - s)
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return t
 
 
 class PyServer:
@@ -275,6 +318,9 @@ def test_http_pipelined_split_and_open_before(wd):
     check({k: v["requests"] for k, v in got.items()} == want and
           all(v["status"] == {"200": v["requests"]} for v in got.values()),
           "routes %s, want %s" % ({k: (v["requests"], v["status"]) for k, v in got.items()}, want))
+    split = b"GET /ok/split?q=1 HTTP/1.1\r\nHost: x\r\nX-Pad: abcdefgh\r\n\r\n"
+    check(got["/ok/split"]["request_bytes"] == len(split), "request bytes %d, the client sent %d"
+          % (got["/ok/split"]["request_bytes"], len(split)))
     p = port_records(il)
     check(p and p[0]["unparsed"] == 0, "http_port %s" % p)
 
