@@ -405,7 +405,8 @@ static void put_http_port(FILE *f, const struct report *r, const struct http_por
 		fputs(", \"unparsed_why\": ", f);
 		json_put_str(f, w->unparsed_why);
 	}
-	fputs(", \"busy_s\": ", f);
+	fprintf(f, ", \"events_lost\": %llu, \"connections_not_followed\": %llu, \"busy_s\": ",
+		(unsigned long long)r->http_events_lost, (unsigned long long)r->http_conns_not_followed);
 	put_secs(f, w->busy_s);
 	if (w->runtime) {
 		fputs(", \"runtime\": {\"probe\": ", f);

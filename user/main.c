@@ -237,14 +237,17 @@ static void request_unparsed(void *ctx, pid_t pid, uint16_t port, const char *wh
 }
 
 /* A window (or the whole run) of the aggregators and its judgements. */
-static int close_window(struct aggregator *agg, struct http_agg *hagg, bool http, double now, bool final,
-			struct slo_set *slos, struct anomaly_detector *ad, struct silence *quiet,
-			struct report *rep)
+static int close_window(struct aggregator *agg, struct http_agg *hagg, const struct sock_counters *kc,
+			double now, bool final, struct slo_set *slos, struct anomaly_detector *ad,
+			struct silence *quiet, struct report *rep)
 {
 	int err = agg_report(agg, now, wall_now(), final, rep);
 
-	if (!err && http)
+	if (!err && kc) {
 		err = http_agg_report(hagg, now, final, rep);
+		rep->http_events_lost = __atomic_load_n(&kc->rb_drops, __ATOMIC_RELAXED);
+		rep->http_conns_not_followed = __atomic_load_n(&kc->conn_full, __ATOMIC_RELAXED);
+	}
 	return err ? err : judge(slos, ad, quiet, rep);
 }
 
@@ -492,8 +495,10 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	if (opt.http)
+	if (opt.http) {
 		prom.http = &hagg;
+		prom.http_kernel = sess.sock_counters;
+	}
 	view_init(&view, stdout, &ps, tg.npids);
 	/* the targets known now are followed from the start, called or not */
 	for (size_t i = 0; i < tg.npids; i++)
@@ -573,7 +578,7 @@ int main(int argc, char **argv)
 			}
 			/* the window ends after the last event it took in */
 			now = mono_now();
-			if ((err = close_window(&agg, &hagg, opt.http, now, false, &slos, &anomalies, &quiet, &rep))) {
+			if ((err = close_window(&agg, &hagg, sess.sock_counters, now, false, &slos, &anomalies, &quiet, &rep))) {
 				log_err("aggregating window: %s", strerror(-err));
 				status = 1;
 				break;
@@ -615,7 +620,7 @@ int main(int argc, char **argv)
 
 		agg_sample(&agg, now);
 		agg_run_over(&agg);
-		if (!close_window(&agg, &hagg, opt.http, now, false, &slos, &anomalies, &quiet, &rep)) {
+		if (!close_window(&agg, &hagg, sess.sock_counters, now, false, &slos, &anomalies, &quiet, &rep)) {
 			if (json)
 				json_write_report(json, &rep);
 			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
@@ -623,7 +628,7 @@ int main(int argc, char **argv)
 				status = 1;
 			}
 		}
-		if (!close_window(&agg, &hagg, opt.http, now, true, &slos, &anomalies, &quiet, &rep)) {
+		if (!close_window(&agg, &hagg, sess.sock_counters, now, true, &slos, &anomalies, &quiet, &rep)) {
 			rep.slowest = ex.run;
 			rep.nslowest = ex.nrun;
 			if (!opt.quiet)

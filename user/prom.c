@@ -1091,6 +1091,17 @@ static void put_http(FILE *f, const struct prom_exporter *px)
 		lbl_end(&l);
 		fprintf(f, " %" PRIu64 "\n", n);
 	}
+	if (px->http_kernel) {
+		family(f, "inferlat_http_events_lost_total", "counter",
+		       "Socket syscall events the ring buffer dropped (all connections): requests may be "
+		       "missing or misframed.");
+		put_sample(f, px, "inferlat_http_events_lost_total", NULL, NULL);
+		fprintf(f, "%llu\n", (unsigned long long)__atomic_load_n(&px->http_kernel->rb_drops, __ATOMIC_RELAXED));
+		family(f, "inferlat_http_connections_not_followed_total", "counter",
+		       "Connections accepted on traced ports that the connection table had no room for.");
+		put_sample(f, px, "inferlat_http_connections_not_followed_total", NULL, NULL);
+		fprintf(f, "%llu\n", (unsigned long long)__atomic_load_n(&px->http_kernel->conn_full, __ATOMIC_RELAXED));
+	}
 	family(f, "inferlat_http_unparsed_connections_total", "counter",
 	       "Connections on a traced port that stopped being framed: not HTTP/1.x (TLS, HTTP/2) or a "
 	       "framing boundary outside the captured prefix of a syscall.");

@@ -71,6 +71,7 @@ struct prom_exporter {
 	struct prom_proc *procs;       /* live target processes, last update */
 	size_t nprocs, capprocs;
 	const struct http_agg *http;   /* --http: its whole-run series, or NULL */
+	const struct sock_counters *http_kernel;   /* --http: the kernel's counters */
 };
 
 /*

@@ -123,6 +123,10 @@ struct report {
 	size_t nhttp, caphttp;
 	struct http_port_row *hports;
 	size_t nhports, caphports;
+	/* --http, the kernel's counts since start, all connections: socket
+	 * events the ring buffer dropped, accepted connections the table had
+	 * no room for */
+	uint64_t http_events_lost, http_conns_not_followed;
 	struct exemplar *const *slowest;   /* the slowest calls with their stacks, slowest first */
 	size_t nslowest;
 };

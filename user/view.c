@@ -249,6 +249,10 @@ static void put_http(struct view *v, const struct report *r, const char *prefix)
 				p->unparsed_why ? p->unparsed_why : "?");
 		fputc('\n', v->out);
 	}
+	if (r->http_events_lost || r->http_conns_not_followed)
+		fprintf(v->out, "%s  socket events lost %llu (requests may be missing or misframed), connections "
+			"not followed %llu (table full)\n", pre, (unsigned long long)r->http_events_lost,
+			(unsigned long long)r->http_conns_not_followed);
 	if (!prefix)
 		fputc('\n', v->out);
 }

@@ -103,7 +103,8 @@ def test_http_llama_server_two_clients(wd):
           % (h["chunks"], sum(r["tokens"] for r in good), len(good), len(recs) - len(good)))
     check(h["in_flight"]["max"] <= 2, "in flight %s with 2 clients" % h["in_flight"])
     p = port_records(il)
-    check(len(p) == 1 and p[0]["unparsed"] == 0 and p[0]["requests"] == len(recs), "http_port %s" % p)
+    check(len(p) == 1 and p[0]["unparsed"] == 0 and p[0]["requests"] == len(recs) and p[0]["events_lost"] == 0
+          and p[0]["connections_not_followed"] == 0, "http_port %s" % p)
     rt = p[0].get("runtime")
     check(rt and rt["probe"].endswith("llama_decode") and 0 < rt["share"] <= 1,
           "runtime share %s" % rt)

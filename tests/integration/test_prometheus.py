@@ -401,6 +401,7 @@ HTTP_ONLY = {
     "inferlat_http_server_request_duration_seconds_bucket", "inferlat_http_server_time_to_first_chunk_seconds_bucket",
     "inferlat_http_server_inter_chunk_seconds_bucket", "inferlat_http_server_requests_total",
     "inferlat_http_server_active_requests", "inferlat_http_unparsed_connections_total",
+    "inferlat_http_events_lost_total", "inferlat_http_connections_not_followed_total",
 }
 PRESET_ONLY |= HTTP_ONLY
 
