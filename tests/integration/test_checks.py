@@ -7,7 +7,7 @@ import os
 import time
 
 import promstack
-from harness import Fixture, Inferlat, check, exact_quantile, run, INFERLAT
+from harness import Fixture, Inferlat, check, exact_quantile, run, second_attempt, INFERLAT
 from test_errors import one_line_exit2
 
 PROBE = "libinfer.so:infer_run"
@@ -54,7 +54,11 @@ def slo_entries(rec):
     return {e["slo"]: e for e in rec.get("slo", [])}
 
 
+@second_attempt
 def test_slo_broken_exits_3_met_exits_0(wd):
+    """A p99 judged from uprobe to uretprobe against the fixture's own clock
+    inside the call: a preemption between the probe and the clock on this
+    shared VM moves a tail call (second attempt)."""
     # 3 ms calls, every 10th failing: p99 ~3.1 ms, errors 10%
     out = wd.file("textfile")
     os.mkdir(out)
