@@ -6,6 +6,18 @@
  * (uretprobe) pops it, adds the duration to the probe's counters and
  * histogram (complete, per-CPU) and sends one call_event through the ring
  * buffer (best effort, drops counted). The probe id is the attach cookie.
+ *
+ * Per-probe counters and histograms are one copy shared by all CPUs, updated
+ * with atomic adds: the kernel memory they take does not grow with the CPU
+ * count (a per-CPU histogram is 30 KiB per probe per CPU: 3.8 GiB for 1000
+ * probes on a 128-CPU host).
+ *
+ * Programs that run for every task on the host (the scheduler's and the
+ * syscalls' tracepoints) first look at the task's own bpf_storage pointer:
+ * a task no BPF program gave local storage to is none of ours, and costs a
+ * load and a compare, no map lookup. inferlat gives storage to every thread
+ * that enters a probed call (threads) and to the group leader of every
+ * traced process (traced_procs).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,6 +33,7 @@ const volatile bool follow_exec = false;  /* add exec'ing followed exes to trace
 const volatile bool follow_forks = false; /* children of traced processes are traced */
 const volatile bool follow_comm = false;  /* add exec'ing processes with a followed comm */
 const volatile bool http_on = false;      /* --http: traced_tgids kept for the socket syscalls */
+const volatile bool split_on = true;      /* off (--no-split): latency only, no scheduler programs */
 const volatile __u32 wakeup_bytes = INFERLAT_WAKEUP_BYTES;
 /* set by the loader once a probe measures its thread pool (CFG_POOL):
  * probes come with libraries loaded later, so not a constant */
@@ -44,6 +57,7 @@ struct thread_state {
 	__u32 depth;      /* frames recorded in f[] */
 	__u32 overflow;   /* untimed frames above f[] (deeper than STACK_DEPTH) */
 	bool accounted;   /* the outermost frame has a sched_acct entry */
+	bool counted;     /* in thread_states (new storage is zeroed) */
 	struct frame f[INFERLAT_STACK_DEPTH];
 };
 
@@ -88,19 +102,63 @@ struct {
 	__uint(max_entries, INFERLAT_RINGBUF_BYTES);
 } events SEC(".maps");
 
+/* Threads holding a thread_state now: task storage is allocated per thread
+ * and is not in the map's memlock figure, so the loader counts it from here. */
+__s64 thread_states;
+
+/* Marks the group leader of each traced process (the value is unused): the
+ * per-task test above, for programs that ask "is this process traced?". */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} traced_procs SEC(".maps");
+
+/* Scheduler and exit programs that passed the per-task test and went on to
+ * a map lookup (per CPU, read by the tests: an untraced task makes none). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sched_lookups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);  /* resized by the loader */
 	__type(key, __u32);
 	__type(value, struct probe_stats);
 } stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);  /* resized by the loader */
 	__type(key, __u32);
 	__type(value, struct probe_hist);
 } hists SEC(".maps");
+
+#define ADD(field, v) __sync_fetch_and_add(&(field), (v))
+
+static __always_inline bool has_storage(struct task_struct *t)
+{
+	return t->bpf_storage != NULL;
+}
+
+/* A traced process's leader has traced_procs storage (among any other's). */
+static __always_inline bool maybe_traced(struct task_struct *t)
+{
+	return has_storage(t->group_leader);
+}
+
+static __always_inline void count_lookup(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&sched_lookups, &zero);
+
+	if (n)
+		(*n)++;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -190,7 +248,7 @@ static __always_inline __u64 run_delay_of(struct task_struct *t)
 {
 	if (!bpf_core_field_exists(t->sched_info))
 		return 0;
-	return BPF_CORE_READ(t, sched_info.run_delay);
+	return t->sched_info.run_delay;
 }
 
 static __always_inline __u64 arg_reg(struct pt_regs *ctx, __u8 reg)
@@ -483,7 +541,7 @@ static __always_inline __u64 process_cpu_ns(struct task_struct *task)
 {
 	struct bpf_iter_task it;
 	struct task_struct *t;
-	__u64 sum = BPF_CORE_READ(task, signal, sum_sched_runtime);
+	__u64 sum = task->signal->sum_sched_runtime;
 	__u64 now = bpf_ktime_get_ns();
 	__u32 zero = 0;
 
@@ -509,12 +567,12 @@ static __always_inline __u64 process_cpu_ns(struct task_struct *task)
 
 static __always_inline int handle_entry(struct pt_regs *ctx)
 {
-	struct probe_cfg *cfg;
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 id = (__u32)bpf_get_attach_cookie(ctx);
 	struct sched_acct *acct = NULL;
-	struct task_struct *task;
 	struct thread_state *st;
 	struct probe_stats *ps;
+	struct probe_cfg *cfg;
 	struct frame *f;
 	__u64 now;
 	__u32 d, tid;
@@ -522,30 +580,34 @@ static __always_inline int handle_entry(struct pt_regs *ctx)
 	if (filter_tgid) {
 		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-		if (!bpf_map_lookup_elem(&traced_tgids, &tgid))
+		if (!maybe_traced(task) || !bpf_map_lookup_elem(&traced_tgids, &tgid))
 			return 0;
 	}
 	ps = bpf_map_lookup_elem(&stats, &id);
 	if (!ps)
 		return 0;
-	ps->entries++;
+	ADD(ps->entries, 1);
 
-	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	st = bpf_task_storage_get(&threads, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st) {
-		ps->state_drops++;
+		ADD(ps->state_drops, 1);
 		return 0;
+	}
+	if (!st->counted) {
+		st->counted = true;
+		ADD(thread_states, 1);
 	}
 	d = st->depth;
 	if (d >= INFERLAT_STACK_DEPTH || st->overflow) {
 		st->overflow++;
-		ps->depth_drops++;
+		ADD(ps->depth_drops, 1);
 		return 0;
 	}
-	task = bpf_get_current_task_btf();
 	tid = (__u32)bpf_get_current_pid_tgid();
 	now = bpf_ktime_get_ns();
-	if (d == 0) {
+	if (!split_on) {
+		st->accounted = false;
+	} else if (d == 0) {
 		/* accounting starts with the outermost call, on CPU */
 		acct = bpf_map_lookup_elem(&sched_accts, &tid);
 		if (!acct) {
@@ -556,7 +618,7 @@ static __always_inline int handle_entry(struct pt_regs *ctx)
 		}
 		st->accounted = acct != NULL;
 		if (!acct)
-			ps->thread_full++;   /* table full: newer threads go unsplit */
+			ADD(ps->thread_full, 1);   /* table full: newer threads go unsplit */
 		if (acct) {
 			acct->blocked_since = 0;
 			acct->lost = 0;
@@ -575,18 +637,21 @@ static __always_inline int handle_entry(struct pt_regs *ctx)
 		f->args[0] = f->args[1] = f->args[2] = 0;
 		f->arg_fault = 0;
 	}
-	f->pool = cfg && (cfg->flags & INFERLAT_CFG_POOL);
+	f->pool = split_on && cfg && (cfg->flags & INFERLAT_CFG_POOL);
 	if (f->pool)
 		f->proc_cpu = process_cpu_ns(task);
 	f->probe_id = id;
 	f->sp = PT_REGS_SP(ctx);
-	if (acct)
-		f->offcpu = acct->offcpu;
-	f->run_delay = run_delay_of(task);
-	f->minflt = BPF_CORE_READ(task, min_flt);
-	f->majflt = BPF_CORE_READ(task, maj_flt);
-	f->nvcsw = BPF_CORE_READ(task, nvcsw);
-	f->nivcsw = BPF_CORE_READ(task, nivcsw);
+	if (split_on) {
+		/* direct loads through the trusted task pointer: no helper calls */
+		if (acct)
+			f->offcpu = acct->offcpu;
+		f->run_delay = run_delay_of(task);
+		f->minflt = task->min_flt;
+		f->majflt = task->maj_flt;
+		f->nvcsw = task->nvcsw;
+		f->nivcsw = task->nivcsw;
+	}
 	f->ts = now;
 	st->depth = d + 1;
 	return 0;
@@ -665,17 +730,17 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 		if (d == 0 || top_frame(st, d)->sp >= sp)
 			break;
 		d--;
-		ps->unwound++;
+		ADD(ps->unwound, 1);
 	}
 	if (d == 0) {
 		st->depth = 0;
-		ps->orphans++;
+		ADD(ps->orphans, 1);
 		return 0;
 	}
 	f = top_frame(st, d);
 	if (f->sp != sp || f->probe_id != id) {
 		st->depth = d;
-		ps->orphans++;
+		ADD(ps->orphans, 1);
 		return 0;
 	}
 	st->depth = d - 1;
@@ -689,18 +754,19 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 			acct->active = 0;
 		acct = NULL;
 	}
-	res.oncpu_ns = res.offcpu_ns = res.runq_ns = 0;
+	__builtin_memset(&res, 0, sizeof(res));
 	if (acct) {
 		res.offcpu_ns = acct->offcpu - f->offcpu;
 		res.runq_ns = run_delay_of(task) - f->run_delay;
 		if (d == 1)
 			acct->active = 0;   /* out of the outermost call */
 	}
-	res.minflt = (__u32)(BPF_CORE_READ(task, min_flt) - f->minflt);
-	res.majflt = (__u32)(BPF_CORE_READ(task, maj_flt) - f->majflt);
-	res.nvcsw = (__u32)(BPF_CORE_READ(task, nvcsw) - f->nvcsw);
-	res.nivcsw = (__u32)(BPF_CORE_READ(task, nivcsw) - f->nivcsw);
-	res.proc_cpu_ns = 0;
+	if (split_on) {
+		res.minflt = (__u32)(task->min_flt - f->minflt);
+		res.majflt = (__u32)(task->maj_flt - f->majflt);
+		res.nvcsw = (__u32)(task->nvcsw - f->nvcsw);
+		res.nivcsw = (__u32)(task->nivcsw - f->nivcsw);
+	}
 	if (f->pool) {
 		__u64 cpu = process_cpu_ns(task);
 
@@ -724,23 +790,31 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 		}
 	}
 
-	ps->calls++;
-	ps->sum_ns += dur;
+	ADD(ps->calls, 1);
+	ADD(ps->sum_ns, dur);
 	if (err)
-		ps->errors++;
-	ps->oncpu_ns += res.oncpu_ns;
-	ps->offcpu_ns += res.offcpu_ns;
-	ps->runq_ns += res.runq_ns;
-	ps->minflt += res.minflt;
-	ps->majflt += res.majflt;
-	ps->nvcsw += res.nvcsw;
-	ps->nivcsw += res.nivcsw;
-	if (!acct)
-		ps->unsplit++;
+		ADD(ps->errors, 1);
+	if (acct) {
+		ADD(ps->oncpu_ns, res.oncpu_ns);
+		ADD(ps->offcpu_ns, res.offcpu_ns);
+		ADD(ps->runq_ns, res.runq_ns);
+	} else {
+		ADD(ps->unsplit, 1);
+	}
+	if (split_on) {
+		if (res.minflt)
+			ADD(ps->minflt, res.minflt);
+		if (res.majflt)
+			ADD(ps->majflt, res.majflt);
+		if (res.nvcsw)
+			ADD(ps->nvcsw, res.nvcsw);
+		if (res.nivcsw)
+			ADD(ps->nivcsw, res.nivcsw);
+	}
 	if (f->pool) {
-		ps->pool_calls++;
-		ps->pool_ns += dur;
-		ps->pool_cpu_ns += res.proc_cpu_ns;
+		ADD(ps->pool_calls, 1);
+		ADD(ps->pool_ns, dur);
+		ADD(ps->pool_cpu_ns, res.proc_cpu_ns);
 	}
 	h = bpf_map_lookup_elem(&hists, &id);
 	if (h) {
@@ -749,7 +823,7 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 		/* clang proves the bound and drops the check; the verifier needs it */
 		barrier_var(b);
 		if (b < INFERLAT_HIST_BUCKETS)
-			h->buckets[b]++;
+			ADD(h->buckets[b], 1);
 	}
 
 	flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT) |
@@ -786,9 +860,9 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 			n = bpf_get_stack(ctx, x->ips, sizeof(x->ips), BPF_F_USER_STACK);
 			x->nframes = n > 0 ? (__u32)(n / sizeof(__u64)) : 0;
 			bpf_ringbuf_submit(x, 0);
-			ps->exemplars++;
+			ADD(ps->exemplars, 1);
 		} else {
-			ps->exemplar_drops++;
+			ADD(ps->exemplar_drops, 1);
 		}
 	}
 
@@ -798,7 +872,7 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		ps->rb_drops++;
+		ADD(ps->rb_drops, 1);
 		return 0;
 	}
 	fill_call(e, f->ts, dur, ret, id, pid_tgid, d - 1, flags, &res, args);
@@ -832,8 +906,8 @@ int BPF_URETPROBE(on_return_multi)
 }
 
 /*
- * Scheduler accounting of threads inside timed calls. Every other thread
- * costs one task-storage lookup that finds nothing.
+ * Scheduler accounting of threads inside timed calls. A task without local
+ * storage never entered a probed call: it costs two loads and compares.
  */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
@@ -843,34 +917,40 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__u64 now;
 	__u32 tid;
 
-	tid = BPF_CORE_READ(prev, pid);
-	if (pool_clock && tid) {
+	if (pool_clock && prev->pid) {
 		/* prev's runtime was brought up to the task clock just now */
 		__u32 zero = 0;
 		__s64 *off = bpf_map_lookup_elem(&clock_offsets, &zero);
 
 		if (off)
-			*off = (__s64)bpf_ktime_get_ns() - (__s64)BPF_CORE_READ(prev, se.exec_start);
+			*off = (__s64)bpf_ktime_get_ns() - (__s64)prev->se.exec_start;
 	}
-	a = bpf_map_lookup_elem(&sched_accts, &tid);
-	/*
-	 * Going to sleep. A preempted thread can have a sleeping state already
-	 * (preempted on its way into the sleep); it still waits on the run
-	 * queue, and that is the kernel's run delay.
-	 */
-	if (a && a->active && !preempt && prev_state != 0) {
-		now = bpf_ktime_get_ns();
-		if (a->blocked_since)
-			a->lost = 1;   /* its wakeup and switch-in went unseen */
-		a->blocked_since = now;
+	if (has_storage(prev)) {
+		count_lookup();
+		tid = prev->pid;
+		a = bpf_map_lookup_elem(&sched_accts, &tid);
+		/*
+		 * Going to sleep. A preempted thread can have a sleeping state
+		 * already (preempted on its way into the sleep); it still waits on
+		 * the run queue, and that is the kernel's run delay.
+		 */
+		if (a && a->active && !preempt && prev_state != 0) {
+			now = bpf_ktime_get_ns();
+			if (a->blocked_since)
+				a->lost = 1;   /* its wakeup and switch-in went unseen */
+			a->blocked_since = now;
+		}
 	}
-	tid = BPF_CORE_READ(next, pid);
-	a = bpf_map_lookup_elem(&sched_accts, &tid);
-	if (a && a->active && a->blocked_since) {
-		/* its wakeup went unseen: blocked until now */
-		now = bpf_ktime_get_ns();
-		a->offcpu += now - a->blocked_since;
-		a->blocked_since = 0;
+	if (has_storage(next)) {
+		count_lookup();
+		tid = next->pid;
+		a = bpf_map_lookup_elem(&sched_accts, &tid);
+		if (a && a->active && a->blocked_since) {
+			/* its wakeup went unseen: blocked until now */
+			now = bpf_ktime_get_ns();
+			a->offcpu += now - a->blocked_since;
+			a->blocked_since = 0;
+		}
 	}
 	return 0;
 }
@@ -878,9 +958,14 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(on_wakeup, struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
-	struct sched_acct *a = bpf_map_lookup_elem(&sched_accts, &tid);
+	struct sched_acct *a;
+	__u32 tid;
 
+	if (!has_storage(p))
+		return 0;
+	count_lookup();
+	tid = p->pid;
+	a = bpf_map_lookup_elem(&sched_accts, &tid);
 	if (!a || !a->active || !a->blocked_since)
 		return 0;
 	a->offcpu += bpf_ktime_get_ns() - a->blocked_since;
@@ -888,28 +973,45 @@ int BPF_PROG(on_wakeup, struct task_struct *p)
 	return 0;
 }
 
-/* A thread's accounting goes with it. */
+/* A thread's accounting goes with it (the exiting thread is current). */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_thread_exit, struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_state *st;
+	__u32 tid;
 
+	if (!has_storage(task))
+		return 0;
+	count_lookup();
+	tid = task->pid;
 	bpf_map_delete_elem(&sched_accts, &tid);
+	st = bpf_task_storage_get(&threads, task, NULL, 0);
+	if (st && st->counted) {
+		st->counted = false;
+		ADD(thread_states, -1);
+	}
 	return 0;
 }
 
 /* -x and --comm: a process exec'ing a followed executable, or taking a
- * followed name, becomes a target. */
+ * followed name, becomes a target. A traced process whose exec made a new
+ * leader of another of its threads has the mark moved to it. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct comm_key comm = {};
 	struct exe_key key;
 	struct inode *inode;
 	bool follow = false;
-	__u32 tgid;
+	__u32 tgid = task->tgid;
 	__u8 one = 1;
 
+	if (!has_storage(task) && bpf_map_lookup_elem(&traced_tgids, &tgid)) {
+		bpf_task_storage_get(&traced_procs, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		return 0;
+	}
 	if (follow_exec) {
 		inode = BPF_CORE_READ(bprm, file, f_inode);
 		key.ino = BPF_CORE_READ(inode, i_ino);
@@ -918,13 +1020,13 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	}
 	if (!follow && follow_comm) {
 		/* exec has set the new name (the file's basename) by now */
-		bpf_probe_read_kernel_str(comm.comm, sizeof(comm.comm), p->comm);
+		bpf_probe_read_kernel_str(comm.comm, sizeof(comm.comm), task->comm);
 		follow = bpf_map_lookup_elem(&followed_comms, &comm) != NULL;
 	}
 	if (!follow)
 		return 0;
-	tgid = BPF_CORE_READ(p, tgid);
 	bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_ANY);
+	bpf_task_storage_get(&traced_procs, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	send_ctl(INFERLAT_CTL_EXEC, tgid);
 	return 0;
 }
@@ -939,7 +1041,8 @@ static __always_inline int handle_loader(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (filter_tgid && !bpf_map_lookup_elem(&traced_tgids, &tgid))
+	if (filter_tgid && (!maybe_traced(bpf_get_current_task_btf()) ||
+			    !bpf_map_lookup_elem(&traced_tgids, &tgid)))
 		return 0;
 	send_ctl(INFERLAT_CTL_LOADED, tgid);
 	return 0;
@@ -967,13 +1070,18 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid, ctgid;
 	__u8 one = 1;
 
-	if (!follow_forks)
+	if (!follow_forks || !maybe_traced(parent))
 		return 0;
-	ptgid = BPF_CORE_READ(parent, tgid);
-	ctgid = BPF_CORE_READ(child, tgid);
-	if (ptgid == ctgid || !bpf_map_lookup_elem(&traced_tgids, &ptgid))
+	ptgid = parent->tgid;
+	ctgid = child->tgid;
+	if (ptgid == ctgid)
+		return 0;
+	count_lookup();
+	if (!bpf_map_lookup_elem(&traced_tgids, &ptgid))
 		return 0;
 	bpf_map_update_elem(&traced_tgids, &ctgid, &one, BPF_ANY);
+	/* a new process: the child is its group leader */
+	bpf_task_storage_get(&traced_procs, child, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	return 0;
 }
 
@@ -981,14 +1089,18 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid;
 
 	if (!filter_tgid && !http_on)
 		return 0;
-	/* the group leader can exit before its threads; wait for the last one */
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+	if (!maybe_traced(task))
 		return 0;
-	tgid = BPF_CORE_READ(p, tgid);
+	/* the group leader can exit before its threads; wait for the last one */
+	if (task->signal->live.counter != 0)
+		return 0;
+	count_lookup();
+	tgid = task->tgid;
 	bpf_map_delete_elem(&traced_tgids, &tgid);
 	return 0;
 }

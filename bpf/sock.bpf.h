@@ -163,13 +163,13 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	__u64 pid_tgid;
 	__u32 zero = 0;
 
-	if (id != NR_close)
+	if (id != NR_close || !maybe_traced(bpf_get_current_task_btf()))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	k.tgid = pid_tgid >> 32;
 	if (!bpf_map_lookup_elem(&traced_tgids, &k.tgid))
 		return 0;
-	k.fd = (__s32)BPF_CORE_READ(regs, di);
+	k.fd = (__s32)regs->di;
 	c = bpf_map_lookup_elem(&conns, &k);
 	scr = bpf_map_lookup_elem(&sock_scratch, &zero);
 	if (!c || !scr)
@@ -283,14 +283,16 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	__u64 pid_tgid;
 	__u32 zero = 0;
 
-	sc.op = sock_op_of(BPF_CORE_READ(regs, orig_ax), &sc.data);
-	if (!sc.op)
+	/* every syscall of the host comes here: direct loads, and the per-task
+	 * test before any lookup */
+	sc.op = sock_op_of(regs->orig_ax, &sc.data);
+	if (!sc.op || !maybe_traced(bpf_get_current_task_btf()))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
 	k.tgid = pid_tgid >> 32;
 	if (!bpf_map_lookup_elem(&traced_tgids, &k.tgid))
 		return 0;
-	sc.fd = (__s32)BPF_CORE_READ(regs, di);
+	sc.fd = (__s32)regs->di;
 	if (sc.op != INFERLAT_SOCK_ACCEPT) {
 		k.fd = sc.fd;
 		c = bpf_map_lookup_elem(&conns, &k);

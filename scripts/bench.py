@@ -257,7 +257,7 @@ class Inferlat:
         if bg.proc.returncode:
             raise BenchError("inferlat exited %d: %s" % (bg.proc.returncode, err.strip()[-600:]))
         with open(self.json) as f:
-            final = [json.loads(l) for l in f if l.strip() and json.loads(l).get("final")]
+            final = [r for r in (json.loads(l) for l in f if l.strip()) if r.get("final") and "type" not in r]
         if len(final) != 1:
             raise BenchError("inferlat: %d final records" % len(final))
         r = final[0]
@@ -637,7 +637,7 @@ def runtime_run(paths, name, main, cmd, log, made, traced, wd):
             if bg.proc.returncode:
                 raise BenchError("inferlat -r %s exited %d: %s" % (name, bg.proc.returncode, err.strip()[-600:]))
             with open(js) as f:
-                final = [x for x in (json.loads(l) for l in f if l.strip()) if x.get("final")]
+                final = [x for x in (json.loads(l) for l in f if l.strip()) if x.get("final") and "type" not in x]
             mains = [x for x in final if is_probe(x, main)]
             if len(mains) != 1:
                 raise BenchError("inferlat -r %s: %d final records of %s: %s" % (

@@ -5,9 +5,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "bpfmem.h"
 #include "calibrate.h"
 #include "inferlat.h"
 #include "inferlat.skel.h"
@@ -415,10 +417,12 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	s->skel = skel;
 	s->slots = slots;
 	s->slow_ns = o->slow_ns;
+	s->no_split = o->no_split;
 	skel->rodata->filter_tgid = ps->filter_tgid;
 	skel->rodata->follow_exec = t->nexes > 0;
 	skel->rodata->follow_comm = t->ncomms > 0;
 	skel->rodata->follow_forks = o->follow_forks;
+	skel->rodata->split_on = !o->no_split;
 	if (o->ringbuf_bytes) {
 		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 		skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
@@ -443,8 +447,14 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	bpf_program__set_autoload(skel->progs.on_return, !s->multi);
 	bpf_program__set_autoload(skel->progs.on_loader_multi, s->multi);
 	bpf_program__set_autoload(skel->progs.on_loader, !s->multi);
-	if (!t->nexes && !t->ncomms)
+	/* exec: followed executables and names, and the mark of a traced
+	 * process whose exec made another thread its leader */
+	if (!t->nexes && !t->ncomms && !ps->filter_tgid && !o->http)
 		bpf_program__set_autoload(skel->progs.on_exec, false);
+	/* --no-split: nothing runs on the host's context switches */
+	bpf_program__set_autoload(skel->progs.on_switch, !o->no_split);
+	bpf_program__set_autoload(skel->progs.on_wakeup, !o->no_split);
+	bpf_program__set_autoload(skel->progs.on_thread_exit, !o->no_split);
 	if (!ps->filter_tgid && !o->http) {
 		bpf_program__set_autoload(skel->progs.on_exit, false);
 		bpf_program__set_autoload(skel->progs.on_fork, false);
@@ -453,6 +463,12 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	 * syscall of the host otherwise */
 	bpf_program__set_autoload(skel->progs.on_sys_enter, o->http);
 	bpf_program__set_autoload(skel->progs.on_sys_exit, o->http);
+	if (!o->http) {
+		/* their smallest sizes: kernel memory is only held for what is used */
+		bpf_map__set_max_entries(skel->maps.socks, (uint32_t)sysconf(_SC_PAGESIZE));
+		bpf_map__set_max_entries(skel->maps.conns, 1);
+		bpf_map__set_max_entries(skel->maps.http_ports, 1);
+	}
 	skel->rodata->http_on = o->http;
 	skel->rodata->http_any_port = o->nhttp_ports == 0;
 
@@ -475,11 +491,9 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	/* the socket syscalls are filtered by the traced set in every mode */
 	if (ps->filter_tgid || o->http) {
 		for (size_t i = 0; i < t->npids; i++) {
-			uint32_t tgid = (uint32_t)t->pids[i];
-			uint8_t one = 1;
-
-			err = bpf_map__update_elem(skel->maps.traced_tgids, &tgid, sizeof(tgid), &one,
-						   sizeof(one), BPF_ANY);
+			err = session_trace_pid(s, t->pids[i]);
+			if (err == -ESRCH)
+				continue;   /* gone already: the targets' watch reports it */
 			if (err)
 				goto map_fail;
 		}
@@ -510,12 +524,14 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 			goto map_fail;
 	}
 	/* where the time of calls goes: scheduler events of threads inside calls */
-	if ((err = attach_tp(s, skel->progs.on_switch, "sched_switch")) ||
-	    (err = attach_tp(s, skel->progs.on_wakeup, "sched_wakeup")) ||
-	    (err = attach_tp(s, skel->progs.on_thread_exit, "sched_process_exit")))
+	if (!o->no_split &&
+	    ((err = attach_tp(s, skel->progs.on_switch, "sched_switch")) ||
+	     (err = attach_tp(s, skel->progs.on_wakeup, "sched_wakeup")) ||
+	     (err = attach_tp(s, skel->progs.on_thread_exit, "sched_process_exit"))))
 		goto fail;
 	/* exec and exit tracking first, so no process slips between scan and attach */
-	if ((t->nexes || t->ncomms) && (err = attach_tp(s, skel->progs.on_exec, "sched_process_exec")))
+	if ((t->nexes || t->ncomms || ps->filter_tgid || o->http) &&
+	    (err = attach_tp(s, skel->progs.on_exec, "sched_process_exec")))
 		goto fail;
 	if ((ps->filter_tgid || o->http) &&
 	    ((err = attach_tp(s, skel->progs.on_exit, "sched_process_exit")) ||
@@ -544,6 +560,52 @@ map_fail:
 fail:
 	session_stop(s);
 	return err;
+}
+
+int session_trace_pid(struct session *s, pid_t pid)
+{
+	uint32_t tgid = (uint32_t)pid;
+	uint8_t one = 1;
+	int pfd, err;
+
+	err = bpf_map__update_elem(s->skel->maps.traced_tgids, &tgid, sizeof(tgid), &one, sizeof(one),
+				   BPF_ANY);
+	if (err)
+		return err;
+	/* the per-task test of the programs that run for every task (a
+	 * pidfd names the process: its group leader) */
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return -errno;
+	err = bpf_map__update_elem(s->skel->maps.traced_procs, &pfd, sizeof(pfd), &one, sizeof(one),
+				   BPF_ANY);
+	close(pfd);
+	return err;
+}
+
+int session_untrace_pid(struct session *s, pid_t pid)
+{
+	uint32_t tgid = (uint32_t)pid;
+	int pfd;
+
+	bpf_map__delete_elem(s->skel->maps.traced_tgids, &tgid, sizeof(tgid), 0);
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return -errno;
+	/* the leader's storage goes once it holds none: untraced again; its
+	 * call state leaves the kernel's count with it */
+	bpf_map__delete_elem(s->skel->maps.traced_procs, &pfd, sizeof(pfd), 0);
+	if (!bpf_map__delete_elem(s->skel->maps.threads, &pfd, sizeof(pfd), 0))
+		__atomic_fetch_sub(&s->skel->bss->thread_states, 1, __ATOMIC_RELAXED);
+	close(pfd);
+	return 0;
+}
+
+int session_bpf_memory(const struct session *s, struct bpf_memory *m)
+{
+	int64_t threads = __atomic_load_n(&s->skel->bss->thread_states, __ATOMIC_RELAXED);
+
+	return bpfmem_read(s->skel->obj, threads, bpf_map__value_size(s->skel->maps.threads), m);
 }
 
 int session_follow_conn(struct session *s, pid_t pid, int fd, uint64_t conn_id, uint16_t port)

@@ -8,6 +8,7 @@
 #include "probes.h"
 
 struct inferlat_bpf;
+struct bpf_memory;
 struct bpf_link;
 
 struct session {
@@ -25,6 +26,7 @@ struct session {
 	uint64_t slow_ns;    /* the slow-call threshold new probes start with (0: none) */
 	double attach_s;     /* wall time spent attaching */
 	bool multi;          /* uprobe_multi links (else one perf uprobe per site) */
+	bool no_split;       /* --no-split: no time split, no scheduler programs */
 	uint32_t slots;      /* probe ids the maps hold; calibration ids follow */
 };
 
@@ -39,6 +41,7 @@ struct attach_opts {
 	uint32_t max_threads;   /* thread table size; 0: INFERLAT_MAX_THREADS */
 	uint64_t slow_ns;    /* --slow DURATION; 0: none at start (auto or off) */
 	bool http;           /* --http: follow the targets' socket syscalls */
+	bool no_split;       /* --no-split: latency only, no scheduler programs */
 	const uint16_t *http_ports;   /* ... on these local ports (none: every TCP port) */
 	size_t nhttp_ports;
 };
@@ -70,6 +73,16 @@ int session_attach_again(struct session *s, struct probe_set *ps, uint64_t dev, 
 /* Watch a dynamic loader: its _dl_debug_state at file offset off, for one
  * process or all (-1). 0 or -errno. */
 int session_watch_loader(struct session *s, const char *path, uint64_t off, pid_t pid);
+
+/* Trace process pid: the process filter and its leader's mark (the per-task
+ * test of the programs that run for every task). 0, -ESRCH (gone) or -errno. */
+int session_trace_pid(struct session *s, pid_t pid);
+/* Undo session_trace_pid, and drop the leader thread's call state (inferlat's
+ * own calibration). 0 or -errno. */
+int session_untrace_pid(struct session *s, pid_t pid);
+
+/* The kernel memory the session's BPF objects hold now. 0 or -errno. */
+int session_bpf_memory(const struct session *s, struct bpf_memory *m);
 
 /* --http: follow a connection the process held before inferlat started
  * (fd, local port); its id has INFERLAT_CONN_ID_KNOWN set. 0 or -errno. */

@@ -107,7 +107,6 @@ static int measure(struct session *s, enum site_kind kind, uint32_t id, uint32_t
 	struct hist *h = NULL;
 	uint64_t *buckets = NULL, *t = NULL, off = 0, bare, probed;
 	uint32_t tgid = (uint32_t)getpid(), self = (uint32_t)gettid();
-	uint8_t one = 1;
 	char path[4096];
 	int err;
 
@@ -118,8 +117,7 @@ static int measure(struct session *s, enum site_kind kind, uint32_t id, uint32_t
 	if (err)
 		return err;
 	/* the entry program may filter by process: let ours through */
-	err = bpf_map__update_elem(s->skel->maps.traced_tgids, &tgid, sizeof(tgid), &one, sizeof(one),
-				   BPF_ANY);
+	err = session_trace_pid(s, (pid_t)tgid);
 	if (err)
 		return err;
 	buckets = malloc(2 * INFERLAT_HIST_BUCKETS * sizeof(*buckets));
@@ -165,7 +163,9 @@ out:
 	/* the calibration links are the last ones added */
 	while (s->nlinks > links_before)
 		bpf_link__destroy(s->links[--s->nlinks]);
-	bpf_map__delete_elem(s->skel->maps.traced_tgids, &tgid, sizeof(tgid), 0);
+	/* and inferlat's own thread has no storage left: its context switches
+	 * take the untraced path */
+	session_untrace_pid(s, (pid_t)tgid);
 	/* this thread lives on: its slot in the thread table would be held
 	 * (and one less for the targets' threads) until inferlat exits */
 	bpf_map__delete_elem(s->skel->maps.sched_accts, &self, sizeof(self), 0);

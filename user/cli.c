@@ -157,6 +157,7 @@ enum {
 	OPT_REGRESSION,
 	OPT_SLOW,
 	OPT_HTTP,
+	OPT_NO_SPLIT,
 };
 
 static const struct argp_option options[] = {
@@ -217,6 +218,8 @@ static const struct argp_option options[] = {
 	{ "max-threads", OPT_MAX_THREADS, "N", 0, "threads whose calls' time is split into on-CPU, blocked "
 	  "and run-queue time (default 32768); when full, the threads that have a slot keep it and "
 	  "newer ones' calls are timed without the split, counted as thread_table_full", 4 },
+	{ "no-split", OPT_NO_SPLIT, NULL, 0, "latency only: no on-CPU/blocked/run-queue split, page "
+	  "faults or context switches per call, and no program on the host's context switches", 4 },
 	{ NULL, 0, NULL, 0, "Help:", -1 },
 	{ "help", '?', NULL, 0, "this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "a short usage message", -1 },
@@ -373,6 +376,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			o->http_ports[o->nhttp_ports++] = (uint16_t)ll;
 			p = *end ? end + 1 : end;
 		}
+		break;
+	case OPT_NO_SPLIT:
+		o->no_split = true;
 		break;
 	case OPT_MAX_THREADS:
 		errno = 0;

@@ -46,6 +46,7 @@ struct options {
 	size_t nruntimes;
 	bool ops;                 /* --ops: libtorch's per-operator probes */
 	unsigned max_threads;     /* --max-threads: thread table size (0: default) */
+	bool no_split;            /* --no-split: latency only */
 	struct slo *slos;         /* --slo */
 	size_t nslos;
 	char *save_baseline;      /* --save-baseline FILE */

@@ -320,7 +320,8 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 		fputs(", \"latency_s\": ", f);
 		put_latency(f, &w->lat);
 	}
-	put_resources(f, w);
+	if (!r->no_split)
+		put_resources(f, w);   /* --no-split: not measured, so absent */
 	put_args(f, r, w);
 	put_requests(f, r, w);
 	{
@@ -420,6 +421,21 @@ static void put_http_port(FILE *f, const struct report *r, const struct http_por
 	fputs("}\n", f);
 }
 
+/* inferlat's own footprint in the kernel, once per window */
+static void put_self(FILE *f, const struct report *r)
+{
+	const struct bpf_memory *m = &r->bpf_memory;
+
+	fprintf(f, "{\"ts\": %.3f, \"window_s\": ", r->ts);
+	put_secs(f, r->span_s);
+	fprintf(f, ", \"final\": %s, \"type\": \"inferlat\", \"bpf_memory_bytes\": %llu, "
+		"\"bpf_memory\": {\"maps\": %llu, \"percpu_maps\": %llu, \"programs\": %llu, "
+		"\"thread_states\": %llu, \"threads\": %llu}}\n",
+		r->final ? "true" : "false", (unsigned long long)m->total, (unsigned long long)m->maps,
+		(unsigned long long)m->percpu_maps, (unsigned long long)m->programs,
+		(unsigned long long)m->thread_bytes, (unsigned long long)m->threads);
+}
+
 int json_write_report(FILE *f, const struct report *r)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -428,6 +444,8 @@ int json_write_report(FILE *f, const struct report *r)
 		put_http_row(f, r, &r->http[i]);
 	for (size_t i = 0; i < r->nhports; i++)
 		put_http_port(f, r, &r->hports[i]);
+	if (r->has_bpf_memory)
+		put_self(f, r);
 	if (fflush(f) || ferror(f))
 		return -errno ? -errno : -EIO;
 	return 0;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Per-probe counters and histograms kept in the kernel, summed over CPUs. */
+/* Per-probe counters and histograms kept in the kernel (one copy for all CPUs). */
 #ifndef INFERLAT_KSTATS_H
 #define INFERLAT_KSTATS_H
 
@@ -8,8 +8,6 @@
 
 struct kstats {
 	int stats_fd, hists_fd;
-	int ncpus;
-	void *buf;        /* per-CPU read buffer */
 };
 
 int kstats_init(struct kstats *k, int stats_fd, int hists_fd);

@@ -14,6 +14,7 @@
 #include "anomaly.h"
 #include "attach.h"
 #include "baseline.h"
+#include "bpfmem.h"
 #include "calibrate.h"
 #include "cli.h"
 #include "events.h"
@@ -133,6 +134,9 @@ static int export_textfile(struct prom_exporter *px, struct textfile *tf,
 	err = prom_update(px, agg, ks, rep->span_s);
 	if (err)
 		return err;
+	px->has_bpf_memory = rep->has_bpf_memory;
+	px->bpf_memory_bytes = rep->bpf_memory.total;
+	px->no_split = rep->no_split;
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return -errno;
@@ -237,12 +241,16 @@ static void request_unparsed(void *ctx, pid_t pid, uint16_t port, const char *wh
 }
 
 /* A window (or the whole run) of the aggregators and its judgements. */
-static int close_window(struct aggregator *agg, struct http_agg *hagg, const struct sock_counters *kc,
+static int close_window(struct aggregator *agg, struct http_agg *hagg, const struct session *sess,
 			double now, bool final, struct slo_set *slos, struct anomaly_detector *ad,
 			struct silence *quiet, struct report *rep)
 {
+	const struct sock_counters *kc = sess->sock_counters;
 	int err = agg_report(agg, now, wall_now(), final, rep);
 
+	rep->no_split = sess->no_split;
+	/* a kernel that gives no fdinfo figure leaves the record out, not zero */
+	rep->has_bpf_memory = !err && !session_bpf_memory(sess, &rep->bpf_memory);
 	if (!err && kc) {
 		err = http_agg_report(hagg, now, final, rep);
 		rep->http_events_lost = __atomic_load_n(&kc->rb_drops, __ATOMIC_RELAXED);
@@ -450,6 +458,7 @@ int main(int argc, char **argv)
 	ao.calib = opt.raw_durations ? NULL : &calib;
 	ao.no_multi = opt.no_multi;
 	ao.max_threads = opt.max_threads;
+	ao.no_split = opt.no_split;
 	/* exemplars go to the view and to --json: with neither, none are taken */
 	if (opt.quiet && !json) {
 		opt.slow_auto = false;
@@ -466,6 +475,12 @@ int main(int argc, char **argv)
 	if (session_start(&sess, &ps, &tg, &ao)) {
 		status = 1;
 		goto out;
+	}
+	if (opt.verbose) {
+		struct bpf_memory mem;
+
+		if (!session_bpf_memory(&sess, &mem))
+			bpfmem_log(&mem);
 	}
 	/* functions found later must fit the maps sized now */
 	ro.max_probes = sess.slots;
@@ -578,7 +593,7 @@ int main(int argc, char **argv)
 			}
 			/* the window ends after the last event it took in */
 			now = mono_now();
-			if ((err = close_window(&agg, &hagg, sess.sock_counters, now, false, &slos, &anomalies, &quiet, &rep))) {
+			if ((err = close_window(&agg, &hagg, &sess, now, false, &slos, &anomalies, &quiet, &rep))) {
 				log_err("aggregating window: %s", strerror(-err));
 				status = 1;
 				break;
@@ -620,7 +635,7 @@ int main(int argc, char **argv)
 
 		agg_sample(&agg, now);
 		agg_run_over(&agg);
-		if (!close_window(&agg, &hagg, sess.sock_counters, now, false, &slos, &anomalies, &quiet, &rep)) {
+		if (!close_window(&agg, &hagg, &sess, now, false, &slos, &anomalies, &quiet, &rep)) {
 			if (json)
 				json_write_report(json, &rep);
 			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {
@@ -628,7 +643,7 @@ int main(int argc, char **argv)
 				status = 1;
 			}
 		}
-		if (!close_window(&agg, &hagg, sess.sock_counters, now, true, &slos, &anomalies, &quiet, &rep)) {
+		if (!close_window(&agg, &hagg, &sess, now, true, &slos, &anomalies, &quiet, &rep)) {
 			rep.slowest = ex.run;
 			rep.nslowest = ex.nrun;
 			if (!opt.quiet)

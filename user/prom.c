@@ -604,6 +604,8 @@ static void put_call_counter(FILE *f, const struct prom_exporter *px, const char
 
 static void put_resources(FILE *f, const struct prom_exporter *px)
 {
+	if (px->no_split)
+		return;   /* not measured: absent, not zero */
 	put_call_counter(f, px, "inferlat_call_cpu_seconds_total",
 			 "Time the calling thread ran inside calls (less the probe overhead).",
 			 offsetof(struct res_sum, oncpu_ns), true, false);
@@ -1164,6 +1166,12 @@ int prom_write(const struct prom_exporter *px, FILE *f, double wall, uint64_t wr
 	       "Call events the ring buffer dropped; counts and histograms of single-process probes stay complete.");
 	put_sample(f, px, "inferlat_events_lost_total", NULL, NULL);
 	fprintf(f, "%" PRIu64 "\n", lost);
+	if (px->has_bpf_memory) {
+		family(f, "inferlat_bpf_memory_bytes", "gauge",
+		       "Kernel memory inferlat's BPF maps, programs and per-thread call state hold.");
+		put_sample(f, px, "inferlat_bpf_memory_bytes", NULL, NULL);
+		fprintf(f, "%" PRIu64 "\n", px->bpf_memory_bytes);
+	}
 	if (px->o.anomalies)
 		put_anomalies(f, px, px->o.anomalies);
 	/* announced without --slo too: rules are written against the schema */

@@ -67,6 +67,9 @@ struct prom_exporter {
 	struct prom_probe *probes;     /* one per probe id */
 	size_t nprobes;
 	double overhead_ratio;         /* last window: probe seconds per second */
+	bool has_bpf_memory;
+	uint64_t bpf_memory_bytes;     /* the kernel memory inferlat holds */
+	bool no_split;                 /* --no-split: no time split or resource families */
 	bool has_ratio;
 	struct prom_proc *procs;       /* live target processes, last update */
 	size_t nprocs, capprocs;

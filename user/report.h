@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "bpfmem.h"
 #include "probes.h"
 #include "procstat.h"
 
@@ -127,6 +128,9 @@ struct report {
 	 * events the ring buffer dropped, accepted connections the table had
 	 * no room for */
 	uint64_t http_events_lost, http_conns_not_followed;
+	bool no_split;            /* --no-split: rows have no time split or resources */
+	bool has_bpf_memory;
+	struct bpf_memory bpf_memory;   /* the kernel memory inferlat holds at the window's end */
 	struct exemplar *const *slowest;   /* the slowest calls with their stacks, slowest first */
 	size_t nslowest;
 };

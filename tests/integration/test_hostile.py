@@ -76,7 +76,7 @@ def test_hostile_comm_and_labels(wd):
     check(recs, "no JSON records")
     named = [r for r in recs if "comm" in r]
     check(named and all(r["comm"] == comm for r in named), {r.get("comm") for r in recs})
-    final = [r for r in recs if r.get("final") and r["probe"].endswith("infer_run")]
+    final = [r for r in recs if r.get("final") and "type" not in r and r["probe"].endswith("infer_run")]
     check(len(final) == 1 and final[0]["calls"] == CALLS, final)
     with open(il.calls_path, "rb") as f:
         events = [json.loads(l.decode("utf-8")) for l in f.read().splitlines() if l.strip()]
