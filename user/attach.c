@@ -255,6 +255,8 @@ static int configure(struct session *s, struct probe_set *ps, size_t first, cons
 			cfg.flags |= INFERLAT_CFG_POOL;
 			s->skel->bss->pool_clock = true;
 		}
+		if (probe_kernel_only(ps, p))
+			cfg.flags |= INFERLAT_CFG_NO_EVENT;   /* nobody reads its events */
 		memcpy(cfg.args, p->decode.args, sizeof(cfg.args));
 		err = bpf_map__update_elem(s->skel->maps.cfgs, &id, sizeof(id), &cfg, sizeof(cfg), BPF_ANY);
 		if (err) {

@@ -422,6 +422,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_probes(&ps);
+	/* one process, no per-call output: windows come from the kernel alone */
+	if (tg.npids == 1 && !tg.nexes && !tg.ncomms && !tg.child && !opt.calls_path)
+		ps.kernel_pid = tg.pids[0];
+	ps.pool_events = opt.http;
 	if (check_slos(&opt, &ps)) {
 		status = EXIT_USAGE;
 		goto out;

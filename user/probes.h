@@ -57,7 +57,19 @@ struct probe_set {
 	size_t n;
 	bool filter_tgid;        /* entry programs must check traced_tgids */
 	size_t pending;          /* specs waiting for their library to be loaded */
+	/* the one process that can call the probes, when nothing needs an event
+	 * per call (no --calls, no other process); 0: events are read */
+	pid_t kernel_pid;
+	bool pool_events;        /* --http: main-probe calls are joined with requests */
 };
+
+/* A probe whose calls send no event: its figures come from the kernel's
+ * counters and histogram alone (nothing is decoded from its calls). */
+static inline bool probe_kernel_only(const struct probe_set *ps, const struct probe *p)
+{
+	return ps->kernel_pid > 0 && p->decode.measure == MEASURE_NONE && !p->decode.nargs &&
+	       !(p->pool && ps->pool_events);
+}
 
 void targets_free(struct targets *t);
 void probe_set_free(struct probe_set *ps);

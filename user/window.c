@@ -441,13 +441,17 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 	struct probe_stats d = { 0 };
 	size_t active = 0;
 	struct series *only = NULL;
-	bool hist_ok, kernel_rows;
+	bool hist_ok, kernel_rows, kernel_only = probe_kernel_only(a->ps, p);
 	int err;
 
 	err = kernel_window(a, id, &d, &hist_ok);
 	if (err)
 		return err;
 	pa->run_lost += d.rb_drops;
+	/* no events: the one process's series starts with its first calls */
+	if (kernel_only && d.calls && !pa->n &&
+	    !series_get(a, pa, a->ps->kernel_pid, a->win_start))
+		return -ENOMEM;
 	/* exits reported in the last window: every exporter has their figures */
 	for (size_t i = 0; i < pa->n; i++)
 		if (pa->s[i]->proc->dropped && !pa->s[i]->compact && (err = compact(pa, pa->s[i])))
@@ -462,7 +466,7 @@ static int window_rows(struct aggregator *a, uint32_t id, double span, struct re
 	 * from the kernel too: an event read a window late would otherwise be
 	 * counted again on top of the kernel's window that already held its call.
 	 */
-	kernel_rows = pa->run_lost && hist_ok && active <= 1 &&
+	kernel_rows = (pa->run_lost || kernel_only) && hist_ok && active <= 1 &&
 		      (only || (pa->n == 1 && !pa->s[0]->compact));
 	if (kernel_rows) {
 		struct series *s = only ? only : pa->s[0];
@@ -551,7 +555,7 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		row->exemplar_drops = pa->kprev.exemplar_drops;
 		return 0;
 	}
-	if (pa->run_lost && pa->n == 1) {
+	if ((pa->run_lost || probe_kernel_only(a->ps, p)) && pa->n == 1) {
 		/* the kernel's own totals since attach: exact whatever was dropped
 		 * or read a window late */
 		struct series *s = pa->s[0];
@@ -561,6 +565,12 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 			if (!s->run)
 				return -ENOMEM;
 			s->compact = false;
+			/* what its exit merged into the exited processes' figures is
+			 * the kernel's totals now: counted once */
+			if (pa->gone)
+				hist_reset(pa->gone);
+			pa->gone_errors = pa->gone_unsplit = 0;
+			memset(&pa->gone_res, 0, sizeof(pa->gone_res));
 		}
 		hist_from_buckets(s->run, pa->khist_prev, pa->kprev.sum_ns);
 		s->run_errors = pa->kprev.errors;
@@ -586,7 +596,7 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
 		row->thread_full = pa->kprev.thread_full;
-		row->from_kernel = pa->run_lost > 0;
+		row->from_kernel = pa->run_lost > 0 || probe_kernel_only(a->ps, p);
 		row->exemplars = pa->kprev.exemplars;
 		row->exemplar_drops = pa->kprev.exemplar_drops;
 	}

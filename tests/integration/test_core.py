@@ -218,7 +218,8 @@ def test_probe_site_choice_shown(wd):
 
 def test_lost_events_counted_and_totals_complete(wd):
     # a 4 KiB ring buffer cannot hold what 2 threads of short calls produce
-    fx, il = traced(wd, ["-n", 20000, "-t", 2, "-s", "fixed:0"], extra=["--ringbuf-size", 4096], calls=False)
+    # (--calls: one process and no per-call output would send no events)
+    fx, il = traced(wd, ["-n", 20000, "-t", 2, "-s", "fixed:0"], extra=["--ringbuf-size", 4096], calls=True)
     fin = il.final()
     check(len(fin) == 1, "final: %s" % fin)
     check(fin[0]["lost"] > 0, "expected dropped events: %s" % fin[0])
