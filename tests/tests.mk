@@ -17,6 +17,12 @@ $(FIXTURE_DIR)/infer-server: tests/fixtures/infer-server.c $(FIXTURE_DIR)/libinf
 	$(Q)$(CC) $(FIXTURE_CFLAGS) -Itests/fixtures $< -L$(FIXTURE_DIR) -linfer \
 		-Wl,-rpath,'$$ORIGIN' -lpthread -lm -o $@
 
+# many targets: a pre-fork server of N workers, or one process of N threads
+$(FIXTURE_DIR)/prefork: tests/fixtures/prefork.c $(FIXTURE_DIR)/libinfer.so
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -Itests/fixtures $< -L$(FIXTURE_DIR) -linfer \
+		-Wl,-rpath,'$$ORIGIN' -lpthread -o $@
+
 # C++ library (overloads, templates, namespaces; only C drivers exported) and
 # copies of it that resolution must see through: stripped with its
 # debuginfo apart (build-id, .gnu_debuglink), with MiniDebugInfo, and two
@@ -79,7 +85,7 @@ $(FIXTURE_DIR)/decode-log.so: tests/fixtures/decode-log.c | $(FIXTURE_DIR)
 CXXFIX_VARIANTS := $(addprefix $(FIXTURE_DIR)/,libcxxfix.so libcxxfix-gap.so libcxxfix-based.so \
 	libcxxfix.debug libcxxfix-stripped.so libcxxfix-debuglink.so libcxxfix-mini.so)
 
-fixtures: $(FIXTURE_DIR)/infer-server $(CXXFIX_VARIANTS) $(FIXTURE_DIR)/libbulk.so \
+fixtures: $(FIXTURE_DIR)/infer-server $(FIXTURE_DIR)/prefork $(CXXFIX_VARIANTS) $(FIXTURE_DIR)/libbulk.so \
 	$(FIXTURE_DIR)/dl-driver $(FIXTURE_DIR)/dl-driver-nopie $(FIXTURE_DIR)/many-funcs \
 	$(FIXTURE_DIR)/decode-log.so
 

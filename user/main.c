@@ -259,6 +259,22 @@ static int close_window(struct aggregator *agg, struct http_agg *hagg, const str
 	return err ? err : judge(slos, ad, quiet, rep);
 }
 
+/*
+ * A full thread table is said once, on stderr: the live view has no column
+ * for it (JSON thread_table_full and the textfile count it per window).
+ */
+static void note_thread_table(const struct report *rep, unsigned max_threads, bool *told)
+{
+	for (size_t i = 0; i < rep->n && !*told; i++) {
+		if (!rep->rows[i].thread_full)
+			continue;
+		log_note("the thread table is full (%u threads, --max-threads): calls of newer threads are "
+			 "counted and timed without their on-CPU/blocked/run-queue split (thread_table_full)",
+			 max_threads ? max_threads : INFERLAT_MAX_THREADS);
+		*told = true;
+	}
+}
+
 /* The whole run into --save-baseline, and against --baseline: 0, 1 (a
  * failure, explained) or EXIT_CHECK (a regression). */
 static int end_baseline(const struct options *o, const struct aggregator *agg, double span_s,
@@ -368,6 +384,7 @@ int main(int argc, char **argv)
 	struct request_out reqout = { 0 };
 	FILE *json = NULL, *calls = NULL;
 	double start, next_window, deadline;
+	bool told_thread_table = false;
 	int err, status = 0;
 
 	/* unset: debug files are read locally only; attaching must never wait
@@ -602,6 +619,7 @@ int main(int argc, char **argv)
 				status = 1;
 				break;
 			}
+			note_thread_table(&rep, opt.max_threads, &told_thread_table);
 			rep.slowest = ex.win;
 			rep.nslowest = ex.nwin;
 			if (!opt.quiet)
@@ -640,6 +658,7 @@ int main(int argc, char **argv)
 		agg_sample(&agg, now);
 		agg_run_over(&agg);
 		if (!close_window(&agg, &hagg, &sess, now, false, &slos, &anomalies, &quiet, &rep)) {
+			note_thread_table(&rep, opt.max_threads, &told_thread_table);
 			if (json)
 				json_write_report(json, &rep);
 			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {

@@ -596,7 +596,8 @@ static int final_rows(struct aggregator *a, uint32_t id, double span, struct rep
 		row->lost = pa->run_lost;
 		row->untimed = pa->kprev.depth_drops + pa->kprev.state_drops;
 		row->thread_full = pa->kprev.thread_full;
-		row->from_kernel = pa->run_lost > 0 || probe_kernel_only(a->ps, p);
+		/* the kernel's totals are per probe: only a single series' run is theirs */
+		row->from_kernel = (pa->run_lost > 0 || probe_kernel_only(a->ps, p)) && pa->n == 1;
 		row->exemplars = pa->kprev.exemplars;
 		row->exemplar_drops = pa->kprev.exemplar_drops;
 	}

@@ -221,6 +221,41 @@ static void test_per_process_rows(void **state)
 	report_free(&r);
 }
 
+/*
+ * Events dropped while two processes call the probe: the kernel counts per
+ * probe, not per process, so each row has the calls its events showed, and
+ * neither row says its figures come from the kernel.
+ */
+static void test_lost_events_two_processes(void **state)
+{
+	struct aggregator a;
+	struct report r = { 0 };
+	struct kstats k = { 0 };
+	struct proctab procs;
+
+	reset();
+	assert_int_equal(proctab_init(&procs), 0);
+	assert_int_equal(agg_init(&a, &ps, &k, &procs, 0), 0);
+	for (int i = 0; i < 6; i++) {
+		call(&a, 0, 1, 1000, 0, i == 0);
+		call(&a, 0, getppid(), 1000, 0, 0);
+	}
+	assert_int_equal(agg_report(&a, 1, 0, false, &r), 0);
+	assert_int_equal(find(&r, 0, 1)->calls, 5);
+	assert_int_equal(find(&r, 0, 1)->lost, 1);
+	assert_false(find(&r, 0, 1)->from_kernel);
+	assert_false(find(&r, 0, getppid())->from_kernel);
+	assert_int_equal(agg_report(&a, 1, 0, true, &r), 0);
+	assert_int_equal(find(&r, 0, 1)->calls, 5);
+	assert_int_equal(find(&r, 0, getppid())->calls, 6);
+	assert_int_equal(find(&r, 0, 1)->lost, 1);
+	assert_false(find(&r, 0, 1)->from_kernel);
+	assert_false(find(&r, 0, getppid())->from_kernel);
+	agg_free(&a);
+	proctab_free(&procs);
+	report_free(&r);
+}
+
 /* Sums what an agg_foreach_* walk shows. */
 struct walk_sum {
 	uint64_t calls, errors, minflt;
@@ -428,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_call_read_after_exit_row_counted_in_run),
 		cmocka_unit_test(test_windows_and_run),
 		cmocka_unit_test(test_lost_events_use_kernel),
+		cmocka_unit_test(test_lost_events_two_processes),
 		cmocka_unit_test(test_late_event_after_loss_not_counted_twice),
 		cmocka_unit_test(test_per_process_rows),
 		cmocka_unit_test(test_decoded_arguments),
