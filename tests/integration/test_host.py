@@ -226,3 +226,30 @@ def test_no_split_runs_nothing_on_switches(wd):
     p50 = rec["latency_s"]["p50"]
     check(abs(p50 - exact) <= max(2e-6, 0.01 * exact), "p50 %.6f, fixture %.6f" % (p50, exact))
     return "300 calls, p50 %.1f us (fixture %.1f), no scheduler program" % (p50 * 1e6, exact * 1e6)
+
+
+def test_no_events_when_nobody_reads_them(wd):
+    # one process, no --calls, nothing decoded: no event per call at all, so
+    # a 4 KiB ring buffer that drops most of them with --calls drops none,
+    # and the figures are the kernel's, exact
+    results = {}
+    for calls in (False, True):
+        fx = Fixture(wd, "-n", 20000, "-t", 2, "-s", "fixed:0", name="c%d" % calls)
+        il = Inferlat(wd, "-p", fx.pid, "-e", LIBINFER + ":infer_run", "--ringbuf-size", 4096,
+                      calls_out=calls)
+        try:
+            il.wait_ready()
+            fx.go()
+            fx.wait()
+            il.wait(60)
+        finally:
+            fx.kill()
+            il.kill()
+        fin = il.final(":infer_run")
+        check(len(fin) == 1 and fin[0]["calls"] == 40000, "--calls %s: final %s" % (calls, fin))
+        results[calls] = fin[0]
+    quiet, loud = results[False], results[True]
+    check(quiet["lost"] == 0, "no consumer, yet %d events dropped: events were sent" % quiet["lost"])
+    check(quiet.get("source") == "kernel", "figures without events must say they are the kernel's")
+    check(loud["lost"] > 0, "with --calls a 4 KiB ring buffer dropped nothing: the control failed")
+    return "40000 calls: 0 events lost without a consumer, %d with --calls" % loud["lost"]
