@@ -8,17 +8,12 @@ import os
 import subprocess
 import time
 
-from harness import FIXTURES, LIBINFER, Fixture, Inferlat, check, run
+from harness import FIXTURES, LIBINFER, Fixture, Inferlat, bpf_ids_of, check, run
 
 MANY = os.path.join(FIXTURES, "many-funcs")
 BUDGET = 64 << 20          # DESIGN.md: 1000 probes on a 128-CPU host
 HOST_CPUS = 128
 PERCPU_TYPES = {"percpu_array", "percpu_hash", "lru_percpu_hash", "percpu_cgroup_storage"}
-# every map the BPF object defines: how a test tells inferlat's from others'
-OURS = {"sched_accts", "threads", "events", "traced_procs", "sched_lookups", "stats", "hists",
-        "cfgs", "traced_tgids", "clock_offsets", "followed_exes", "followed_comms", "ctl",
-        "exemplars", "pending_batches", "seqs", "seq_scratch", "conns", "http_ports", "socks",
-        "sock_scratch", "inferlat.rodata", "inferlat.bss"}
 
 
 def bpftool(*args):
@@ -36,14 +31,15 @@ def possible_cpus():
     return n
 
 
-def new_maps(before):
-    return [m for m in bpftool("map", "show") if m["id"] not in before and m.get("name") in OURS]
+def maps_of(pid):
+    """The maps process pid holds (another inferlat may run beside it)."""
+    ids = bpf_ids_of(pid)["map"]
+    return [m for m in bpftool("map", "show") if m["id"] in ids]
 
 
 def test_kernel_memory_1000_probes_projected_to_128_cpus(wd):
     # 1000 probes: many_0..many_999 of a 100,000-function executable; -x, so
     # nothing needs to run them: the maps are sized at start
-    before = {m["id"] for m in bpftool("map", "show")}
     tdir = wd.file("textfile")
     os.makedirs(tdir)
     il = Inferlat(wd, "-x", MANY, "-e", MANY + ":many_?", "-e", MANY + ":many_??",
@@ -52,7 +48,7 @@ def test_kernel_memory_1000_probes_projected_to_128_cpus(wd):
     try:
         il.wait_ready(timeout=120)
         time.sleep(1)
-        maps = new_maps(before)
+        maps = maps_of(il.proc.pid)
         rc = il.stop()
     finally:
         il.kill()
@@ -113,10 +109,11 @@ def test_thread_state_counted_and_released(wd):
     return "8 threads: %d bytes of call state each, 0 after they exited" % per
 
 
-def prog_stats(before, names):
+def prog_stats(pid, names):
+    ids = bpf_ids_of(pid)["prog"]
     out = {}
     for p in bpftool("prog", "show"):
-        if p["id"] not in before and p.get("name") in names:
+        if p["id"] in ids and p.get("name") in names:
             out[p["name"]] = p
     return out
 
@@ -124,6 +121,14 @@ def prog_stats(before, names):
 def lookups(map_id):
     vals = bpftool("map", "lookup", "id", str(map_id), "key", "0", "0", "0", "0")
     return sum(int.from_bytes(bytes(int(b, 16) for b in v["value"]), "little") for v in vals["values"])
+
+
+def logged(fx, n):
+    """The fixture has written its log of n calls (it holds on after)."""
+    try:
+        return len(fx.records()) == n
+    except (OSError, ValueError):
+        return False   # not there yet, or being written
 
 
 PING = r"""
@@ -153,25 +158,25 @@ def test_untraced_tasks_run_no_lookup(wd):
         stats_was = f.read().strip()
     with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
         f.write("1")
-    before_progs = {p["id"] for p in bpftool("prog", "show")}
-    before_maps = {m["id"] for m in bpftool("map", "show")}
-    fx = Fixture(wd, "-n", 200, "-s", "fixed:500")
+    # held after its calls: inferlat (-p) stops when its target is gone
+    fx = Fixture(wd, "-n", 200, "-s", "fixed:500", "-H", 5)
     il = Inferlat(wd, "-p", fx.pid, "-e", LIBINFER + ":infer_run")
     names = ("on_switch", "on_wakeup", "on_thread_exit", "on_exit", "on_fork")
     try:
         il.wait_ready()
         time.sleep(0.3)
-        lmap = [m for m in new_maps(before_maps) if m["name"] == "sched_lookups"]
+        lmap = [m for m in maps_of(il.proc.pid) if m["name"] == "sched_lookups"]
         check(len(lmap) == 1, "sched_lookups map not found")
-        p0, l0 = prog_stats(before_progs, names), lookups(lmap[0]["id"])
+        p0, l0 = prog_stats(il.proc.pid, names), lookups(lmap[0]["id"])
         # untraced: 20,000 pipe round trips between two processes, 200 exits
         r = subprocess.run(["/usr/bin/python3", "-c", PING, "20000", "200"], timeout=120)
         check(r.returncode == 0, "ping-pong failed")
-        p1, l1 = prog_stats(before_progs, names), lookups(lmap[0]["id"])
+        p1, l1 = prog_stats(il.proc.pid, names), lookups(lmap[0]["id"])
         # the traced process's calls sleep: its switches do the accounting
         fx.go()
-        fx.wait()
-        time.sleep(0.3)
+        deadline = time.time() + 30
+        while not logged(fx, 200) and time.time() < deadline:
+            time.sleep(0.1)
         l2 = lookups(lmap[0]["id"])
         il.stop()
     finally:
@@ -200,12 +205,11 @@ def test_untraced_tasks_run_no_lookup(wd):
 def test_no_split_runs_nothing_on_switches(wd):
     # --no-split: latency only; no scheduler program at all, and the records
     # carry no split or resource fields (absent, not zero)
-    before = {p["id"] for p in bpftool("prog", "show")}
     fx = Fixture(wd, "-n", 300, "-s", "fixed:200")
     il = Inferlat(wd, "-p", fx.pid, "-e", LIBINFER + ":infer_run", "--no-split")
     try:
         il.wait_ready()
-        progs = prog_stats(before, ("on_switch", "on_wakeup", "on_thread_exit", "on_entry_multi",
+        progs = prog_stats(il.proc.pid, ("on_switch", "on_wakeup", "on_thread_exit", "on_entry_multi",
                                     "on_entry"))
         fx.go()
         fx.wait()
