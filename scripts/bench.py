@@ -653,8 +653,9 @@ def runtime_run(paths, name, main, cmd, log, made, traced, wd):
 
 def bench_runtimes(paths, sizes, runs, log):
     """Each run: every runtime's harness without inferlat and a fresh one
-    with inferlat -r NAME attached (every probe of the preset), the order
-    swapped every other run so that neither always comes first."""
+    with inferlat -r NAME attached (the preset's default probes: no
+    --breakdown or --ops, whose nested probes are opt-in), the order swapped
+    every other run so that neither always comes first."""
     for f, what in ((paths.llama_harness, "the llama.cpp harness"),
                     (os.path.join(LLAMA_BINS, "libllama.v0.5.0.so"), "llama.cpp (runtimes/)"),
                     (os.path.join(ORT_DIR, "package.json"), "onnxruntime-node (runtimes/)")):
@@ -945,7 +946,8 @@ def render(res):
                 "512-1024-1024-10 MLP, batch %d, %d runs. libtorch: `torch-harness.py` on Debian's "
                 "python3-torch, a TorchScript MLP of the same shape, batch %d, %d forwards. Each run starts "
                 "a fresh harness without inferlat and a fresh one with `inferlat -p PID -r NAME -q` "
-                "attached (every probe of the preset) before its first inference, in turn (without first "
+                "attached (the preset's default probes: its main call and the calls users ask about; not "
+                "the nested ones of `--breakdown` and `--ops`) before its first inference, in turn (without first "
                 "in odd runs, with first in even ones). *per inference*: the mean "
                 "of the harness's own clock around each inference over one run, min / median over runs; "
                 "*added*: median with minus median without. *hits per inference*: the calls of all the "

@@ -70,7 +70,12 @@ static const char doc[] =
 "A main probe silent while its process is busy (eager PyTorch under -r libtorch) is said once. ONNX "
 "Runtime's library is stripped: its Run and CreateSession are read from the API table by "
 "loading the target's library in a throw-away helper process as user nobody, never as root. "
-"--ops adds libtorch's ATen operators (at::_ops::*::call).\n"
+"A preset probes the runtime's main call and the calls users ask about. Calls nested inside the "
+"main call are opt-in, because each probe pair adds its own cost to every main call (tens of us "
+"where the CPUs lack PCID and every kernel entry empties the TLB; about 1 us with it; inferlat "
+"runtimes NAME lists them with the measured figures): --breakdown adds llama.cpp's "
+"ggml graph compute (its share of llama_decode's time), --ops libtorch's ATen operators "
+"(at::_ops::*::call).\n"
 "\n"
 "-E applies to the -e before it; given before any -e it is the default for all probes. "
 "'ret' is the return value as a C int, 'ret64' the whole register.\n"
@@ -150,6 +155,7 @@ enum {
 	OPT_COMM,
 	OPT_NO_MULTI,
 	OPT_OPS,
+	OPT_BREAKDOWN,
 	OPT_MAX_THREADS,
 	OPT_SLO,
 	OPT_SAVE_BASELINE,
@@ -173,7 +179,11 @@ static const struct argp_option options[] = {
 	{ "http", OPT_HTTP, "PORT,...", OPTION_ARG_OPTIONAL, "the targets' HTTP/1.1 requests, from their socket "
 	  "syscalls: duration, status, time to first chunk, inter-chunk time; on every TCP port they "
 	  "accept on, or only those given (with no -e/-r: requests alone)", 2 },
-	{ "ops", OPT_OPS, NULL, 0, "with -r libtorch: per-operator breakdown over at::_ops::*::call", 2 },
+	{ "breakdown", OPT_BREAKDOWN, NULL, 0, "with -r: also probe the calls nested inside the runtime's "
+	  "main call (llama.cpp: ggml's graph compute); each nested probe pair adds its own cost to every "
+	  "main call (tens of us without PCID: inferlat runtimes NAME)", 2 },
+	{ "ops", OPT_OPS, NULL, 0, "with -r libtorch: a per-operator breakdown, every ATen operator nested "
+	  "inside a forward (at::_ops::*::call), each call paying a probe pair", 2 },
 	{ "error", 'E', "EXPR", 0, "what a failing call returns: 'ret!=0', 'ret<0', 'ret==0'", 2 },
 	{ "max-probes", OPT_MAX_PROBES, "N", 0, "attach to at most N functions (default 1000; without it, "
 	  "16 beyond those found at start are kept for libraries loaded later)", 2 },
@@ -286,6 +296,27 @@ static void *grow(void *v, size_t n, size_t elem)
 	return nv;
 }
 
+/* Is optin (an enum runtimes_optin bit) not given, or given with a -r
+ * preset that has such probes? */
+static bool optin_offered(const struct options *o, unsigned optin)
+{
+	if (!(o->optins & optin))
+		return true;
+	for (size_t i = 0; i < o->nruntimes; i++)
+		if (runtimes_offers(o->runtimes[i], optin))
+			return true;
+	return false;
+}
+
+/* "-r llama.cpp": the presets with probes under optin, for a usage message */
+static const char *optin_presets(unsigned optin)
+{
+	static char buf[128];
+
+	runtimes_offering(optin, buf, sizeof(buf));
+	return buf;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state);
 static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
 
@@ -328,7 +359,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->runtimes[o->nruntimes++] = arg;
 		break;
 	case OPT_OPS:
-		o->ops = true;
+		o->optins |= RUNTIMES_OPS;
+		break;
+	case OPT_BREAKDOWN:
+		o->optins |= RUNTIMES_BREAKDOWN;
 		break;
 	case 'e':
 		o->specs = grow(o->specs, o->nspecs, sizeof(*o->specs));
@@ -508,16 +542,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!o->nspecs && !o->nruntimes && !o->http)
 			return usage_fail("no probe: give -e [LIB:]SYMBOL, -r RUNTIME or --http");
 		/* libtorch has ~3000 operators */
-		if (o->ops && !o->max_probes_given)
+		if ((o->optins & RUNTIMES_OPS) && !o->max_probes_given)
 			o->max_probes = INFERLAT_MAX_PROBES;
-		if (o->ops) {
-			bool torch = false;
-
-			for (size_t i = 0; i < o->nruntimes; i++)
-				torch |= !strcmp(o->runtimes[i], "libtorch") || !strcmp(o->runtimes[i], "auto");
-			if (!torch)
-				return usage_fail("--ops is libtorch's per-operator breakdown: give -r libtorch (or -r auto)");
-		}
+		if (!optin_offered(o, RUNTIMES_OPS))
+			return usage_fail("--ops is libtorch's per-operator breakdown: give %s (or -r auto)",
+					  optin_presets(RUNTIMES_OPS));
+		if (!optin_offered(o, RUNTIMES_BREAKDOWN))
+			return usage_fail("--breakdown probes the calls nested inside a runtime's main call: "
+					  "give %s (or -r auto)", optin_presets(RUNTIMES_BREAKDOWN));
 		for (size_t i = 0; i < o->nslos; i++)
 			if (o->slos[i].http && !o->http)
 				return usage_fail("--slo '%s' judges HTTP requests: give --http too", o->slos[i].text);

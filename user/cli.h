@@ -44,7 +44,7 @@ struct options {
 	bool pid_label;           /* --pid-label */
 	char **runtimes;          /* -r NAME: presets (user/runtimes.c), or "auto" */
 	size_t nruntimes;
-	bool ops;                 /* --ops: libtorch's per-operator probes */
+	unsigned optins;          /* enum runtimes_optin bits: --breakdown, --ops (nested probes) */
 	unsigned max_threads;     /* --max-threads: thread table size (0: default) */
 	bool no_split;            /* --no-split: latency only */
 	struct slo *slos;         /* --slo */

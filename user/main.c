@@ -427,7 +427,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (opt.nruntimes &&
-	    runtimes_expand(opt.runtimes, opt.nruntimes, opt.ops, &tg, &opt.specs, &opt.nspecs)) {
+	    runtimes_expand(opt.runtimes, opt.nruntimes, opt.optins, &tg, &opt.specs, &opt.nspecs)) {
 		status = EXIT_USAGE;
 		goto out;
 	}

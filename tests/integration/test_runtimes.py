@@ -5,6 +5,7 @@ prebuilt libraries), libtorch (Debian's python3-torch), and CUDA against a
 test double. Every count is the harness's own; latencies are compared with
 the harness's own clock."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -70,6 +71,11 @@ def traced(wd, harness, *args):
 def untraced(harness):
     harness.go()
     return harness.wait()
+
+
+def attached_probes(il):
+    """The probes -v says were attached ('inferlat: probe N: NAME at ...')."""
+    return [l for l in il.stderr().splitlines() if re.match(r"inferlat: probe \d+: ", l)]
 
 
 def one(il, suffix):
@@ -262,12 +268,39 @@ def test_runtimes_command(wd):
     one_ = run([INFERLAT, "runtimes", "llama.cpp"])
     check(one_.returncode == 0 and "llama_decode" in one_.stdout and "[rsp+8]/32" in one_.stdout,
           "inferlat runtimes llama.cpp: %s" % one_.stdout)
+    # the nested probes (ggml's graph compute) are listed under --breakdown,
+    # after every default probe, with what their pairs cost
+    lines = one_.stdout.splitlines()
+    head = [i for i, l in enumerate(lines) if l.startswith("  with --breakdown")]
+    check(len(head) == 1 and "nested inside llama_decode" in lines[head[0]]
+          and "not probed by default" in lines[head[0]], "no --breakdown heading: %s" % one_.stdout)
+    above, below = "\n".join(lines[:head[0]]), "\n".join(lines[head[0]:])
+    check("graph_compute" not in above and "  libllama.so:llama_decode\n" in above,
+          "a ggml probe listed among the default ones: %s" % above)
+    for sym in ("libggml-base.so:ggml_backend_sched_graph_compute_async", "libggml-cpu*.so:ggml_graph_compute"):
+        check("    %s\n" % sym in below + "\n", "%s not under --breakdown: %s" % (sym, below))
+    cost = lines[head[0] + 1]
+    with open("/proc/cpuinfo") as f:
+        pcid = "have PCID" if re.search(r"^flags\s*:.*\spcid(\s|$)", f.read(), re.M) else "lack PCID"
+    check(cost.startswith("    cost: ") and "PCID" in cost and "25-45 us" in cost and "about 1 us" in cost
+          and "This host's CPUs %s." % pcid in cost, "cost line: %s" % cost)
+    torch = run([INFERLAT, "runtimes", "libtorch"]).stdout
+    check("  with --ops (not probed by default)" in torch and "    libtorch_cpu.so:at::_ops::*::call" in torch
+          and "--breakdown" not in torch, "inferlat runtimes libtorch: %s" % torch)
+    check("  with --breakdown" in r.stdout and "  with --ops" in r.stdout and r.stdout.count("    cost: ") == 2,
+          "inferlat runtimes lists no opt-in probes: %s" % r.stdout)
     bad = run([INFERLAT, "runtimes", "tensorflow"])
     check(bad.returncode == 2 and "no preset" in bad.stderr, "unknown preset: %s" % bad.stderr)
     bad = run([INFERLAT, "-p", "1", "-r", "tensorflow"])
     check(bad.returncode == 2 and "-r tensorflow" in bad.stderr, "unknown -r: %s" % bad.stderr)
     bad = run([INFERLAT, "-p", "1", "-r", "llama.cpp", "--ops"])
     check(bad.returncode == 2 and "--ops" in bad.stderr and "libtorch" in bad.stderr, "--ops alone: %s" % bad.stderr)
+    # --breakdown needs a preset with nested probes: one line saying which
+    for args in (["-e", "libllama.so:llama_decode"], ["-r", "onnxruntime"], ["-r", "libtorch", "--ops"]):
+        bad = run([INFERLAT, "-p", "1", *args, "--breakdown"])
+        msg = bad.stderr.strip()
+        check(bad.returncode == 2 and "\n" not in msg and "--breakdown" in msg and "-r llama.cpp" in msg
+              and "-r auto" in msg, "--breakdown with %s: rc %d: %s" % (" ".join(args), bad.returncode, msg))
     bad = run([INFERLAT, "-x", "/bin/true", "-r", "auto"])
     check(bad.returncode == 2 and "-r auto" in bad.stderr and "-p PID" in bad.stderr, "auto with -x: %s" % bad.stderr)
     idle = subprocess.Popen(["sleep", "30"])
@@ -390,11 +423,14 @@ def test_llama_preset_tokens(wd):
     check_mean("prefill", q["prefill_s"]["mean"], sum(prefills) / len(prefills) / 1e9, cost)
     check(q["sequences_per_decode"]["mean"] == 1 and q["sequences_per_decode"]["decodes"] == d["calls"],
           "sequences per decode: %s" % q["sequences_per_decode"])
-    # ggml's graph compute, inside llama_decode: a share of its time
-    g = one(il, "ggml_backend_sched_graph_compute_async")
-    check(g["calls"] == d["calls"], "one graph compute per decode: %d vs %d" % (g["calls"], d["calls"]))
-    share = g["share_of"]["ratio"]
-    check(0.5 < share <= 1.0 and "llama_decode" in g["share_of"]["probe"], "ggml share: %s" % g["share_of"])
+    # nothing nested inside llama_decode without --breakdown: no ggml probe
+    # attached (-v names every probe), none in the records
+    attached = attached_probes(il)
+    check(len(attached) == 5 and not [l for l in attached if "ggml" in l], "probes attached: %s" % attached)
+    check("inferlat: tracing 5 functions" in il.stderr(), "not 5 functions: %s" % il.stderr())
+    probes = set(r["probe"] for r in il.records())
+    check(not [p for p in probes if "ggml" in p] and not [r for r in il.records() if "share_of" in r],
+          "ggml records without --breakdown: %s" % probes)
     # the same figures in the textfile, which promtool accepts
     with open(os.path.join(tf, "inferlat.prom")) as f:
         rc, msg = promstack.promtool_check_metrics(f.read())
@@ -415,11 +451,44 @@ def test_llama_preset_tokens(wd):
     check_mean("textfile generation seconds per token", gen_s / len(gen), sum(gen) / len(gen) / 1e9, cost)
     plain_mean = sum(e - s for _, s, e in plain) / len(plain) / 1e9
     return ("llama_decode x%d = harness; %d requests, tokens %d prompt + %d generated = harness; prefill %.0f us "
-            "(harness %.0f), inter-token %.0f us (harness %.0f); ggml %.0f%% of decode; harness decode mean "
+            "(harness %.0f), inter-token %.0f us (harness %.0f); no ggml probe; harness decode mean "
             "without inferlat %.0f us, with %.0f us" % (
                 d["calls"], q["count"], q["prompt_tokens"], t["generated"], q["prefill_s"]["mean"] * 1e6,
                 sum(prefills) / len(prefills) / 1e3, q["inter_token_s"]["mean"] * 1e6, sum(gaps) / len(gaps) / 1e3,
-                share * 100, plain_mean * 1e6, mean * 1e6))
+                plain_mean * 1e6, mean * 1e6))
+
+
+def test_llama_breakdown(wd):
+    """--breakdown: ggml's graph compute, nested inside llama_decode, probed
+    too; one of each per decode of the harness, their time a share of
+    llama_decode's, in JSON and in the view."""
+    h = llama_harness(wd, wd.file("llama.log"))
+    il = Inferlat(wd, "-p", h.pid, "-r", "llama.cpp", "--breakdown", "-v", quiet=False)
+    try:
+        il.wait_ready(60)
+        h.go()
+        out = h.wait()
+        check(il.wait(60) == 0, "inferlat: %s" % il.stderr())
+    finally:
+        h.kill()
+        il.kill()
+    tot = harness_totals(out)
+    attached = attached_probes(il)
+    check(len(attached) == 7 and "inferlat: tracing 7 functions" in il.stderr(), "probes attached: %s" % attached)
+    d = one(il, "llama_decode")
+    check(d["calls"] == tot["decodes"], "llama_decode calls %d, the harness decoded %d" % (d["calls"], tot["decodes"]))
+    shares = []
+    for sym in ("ggml_backend_sched_graph_compute_async", "ggml_graph_compute"):
+        g = one(il, sym)
+        check(any(sym in l for l in attached), "%s not attached: %s" % (sym, attached))
+        check(g["calls"] == d["calls"], "%s: %d calls, one per decode: %d" % (sym, g["calls"], d["calls"]))
+        share = g["share_of"]["ratio"]
+        check(0.5 < share <= 1.0 and "llama_decode" in g["share_of"]["probe"], "%s share: %s" % (sym, g["share_of"]))
+        shares.append(share)
+    view = il.stdout()
+    check("of libllama.v0.5.0.so:llama_decode time" in view, "view lacks the ggml share:\n%s" % view[-2000:])
+    return "2 graph-compute probes x%d = decodes; %.0f%% and %.0f%% of decode time" % (
+        d["calls"], shares[0] * 100, shares[1] * 100)
 
 
 def test_llama_view_shows_tokens(wd):
@@ -436,8 +505,11 @@ def test_llama_view_shows_tokens(wd):
     tot = harness_totals(out)
     view = il.stdout()
     want = "tokens %d" % (tot["prompt_tokens"] + tot["generated"])
-    check(want in view and "requests 4" in view and "inter-token p50" in view and "of libllama" in view,
-          "view lacks '%s' / requests 4 / inter-token / ggml share:\n%s" % (want, view[-2000:]))
+    check(want in view and "requests 4" in view and "inter-token p50" in view,
+          "view lacks '%s' / requests 4 / inter-token:\n%s" % (want, view[-2000:]))
+    # ggml's graph compute only with --breakdown (test_llama_breakdown)
+    check("graph_compute" not in view and "% of libllama" not in view,
+          "a ggml row without --breakdown:\n%s" % view[-2000:])
 
 
 # CUDA (test double) ----------------------------------------------------------

@@ -165,6 +165,11 @@ def test_serving_one_client(wd):
     check(rc == 0 and msg == "", "promtool check metrics: rc %d: %s" % (rc, msg))
     missing = PRESET_ONLY - exported_names(text)
     check(not missing, "not in a llama.cpp server's textfile: %s" % missing)
+    # the preset's default probes only: ggml's graph compute, nested inside
+    # llama_decode, is --breakdown's (test_runtimes.test_llama_breakdown)
+    probes = set(r["probe"] for r in srv.il.records())
+    check(any(p.endswith(":llama_decode") for p in probes) and not [p for p in probes if "ggml" in p]
+          and "ggml" not in text, "a ggml probe without --breakdown: %s" % probes)
     q = srv.il.final("llama_decode")[0]["requests"]
     _, samples = promstack.parse_textfile(text)
     val = {}

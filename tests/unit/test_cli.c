@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include "cli.h"
 #include "inferlat.h"
+#include "runtimes.h"
 
 static void test_durations(void **state)
 {
@@ -118,10 +119,30 @@ static void test_runtime_options(void **state)
 	assert_int_equal(o.nspecs, 0);   /* presets alone are probes enough */
 	assert_int_equal(o.nruntimes, 2);
 	assert_string_equal(o.runtimes[1], "libtorch");
-	assert_true(o.ops);
+	assert_int_equal(o.optins, RUNTIMES_OPS);
 	/* ~3000 ATen operators: room for them unless --max-probes says otherwise */
 	assert_int_equal(o.max_probes, INFERLAT_MAX_PROBES);
 	assert_false(o.max_probes_given);
+	cli_free(&o);
+}
+
+static void test_breakdown_option(void **state)
+{
+	char *plain[] = { "inferlat", "-p", "7", "-r", "llama.cpp", NULL };
+	char *argv[] = { "inferlat", "-p", "7", "-r", "llama.cpp", "--breakdown", NULL };
+	char *autov[] = { "inferlat", "-p", "7", "--breakdown", "-r", "auto", "--ops", NULL };
+	struct options o;
+
+	cli_parse((int)(sizeof(plain) / sizeof(plain[0])) - 1, plain, &o);
+	assert_int_equal(o.optins, RUNTIMES_DEFAULT);   /* nested probes are opt-in */
+	assert_int_equal(o.max_probes, 1000);
+	cli_free(&o);
+	cli_parse((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, &o);
+	assert_int_equal(o.optins, RUNTIMES_BREAKDOWN);
+	assert_int_equal(o.max_probes, 1000);           /* a few probes more: no room needed */
+	cli_free(&o);
+	cli_parse((int)(sizeof(autov) / sizeof(autov[0])) - 1, autov, &o);
+	assert_int_equal(o.optins, RUNTIMES_BREAKDOWN | RUNTIMES_OPS);
 	cli_free(&o);
 }
 
@@ -134,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_default_error_predicate),
 		cmocka_unit_test(test_attach_options),
 		cmocka_unit_test(test_runtime_options),
+		cmocka_unit_test(test_breakdown_option),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
