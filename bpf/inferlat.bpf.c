@@ -105,6 +105,9 @@ struct {
 /* Threads holding a thread_state now: task storage is allocated per thread
  * and is not in the map's memlock figure, so the loader counts it from here. */
 __s64 thread_states;
+/* Processes that should have become targets (fork, exec) while the traced
+ * set (traced_tgids) was full: not traced, counted. */
+__u64 targets_full;
 
 /* Marks the group leader of each traced process (the value is unused): the
  * per-task test above, for programs that ask "is this process traced?". */
@@ -1025,7 +1028,10 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	}
 	if (!follow)
 		return 0;
-	bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_ANY);
+	if (bpf_map_update_elem(&traced_tgids, &tgid, &one, BPF_ANY)) {
+		ADD(targets_full, 1);
+		return 0;
+	}
 	bpf_task_storage_get(&traced_procs, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	send_ctl(INFERLAT_CTL_EXEC, tgid);
 	return 0;
@@ -1079,7 +1085,10 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	count_lookup();
 	if (!bpf_map_lookup_elem(&traced_tgids, &ptgid))
 		return 0;
-	bpf_map_update_elem(&traced_tgids, &ctgid, &one, BPF_ANY);
+	if (bpf_map_update_elem(&traced_tgids, &ctgid, &one, BPF_ANY)) {
+		ADD(targets_full, 1);
+		return 0;
+	}
 	/* a new process: the child is its group leader */
 	bpf_task_storage_get(&traced_procs, child, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	return 0;

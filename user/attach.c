@@ -610,6 +610,11 @@ int session_bpf_memory(const struct session *s, struct bpf_memory *m)
 	return bpfmem_read(s->skel->obj, threads, bpf_map__value_size(s->skel->maps.threads), m);
 }
 
+uint64_t session_targets_full(const struct session *s)
+{
+	return __atomic_load_n(&s->skel->bss->targets_full, __ATOMIC_RELAXED);
+}
+
 int session_follow_conn(struct session *s, pid_t pid, int fd, uint64_t conn_id, uint16_t port)
 {
 	struct { uint32_t tgid; int32_t fd; } k = { (uint32_t)pid, fd };

@@ -84,6 +84,9 @@ int session_untrace_pid(struct session *s, pid_t pid);
 /* The kernel memory the session's BPF objects hold now. 0 or -errno. */
 int session_bpf_memory(const struct session *s, struct bpf_memory *m);
 
+/* Processes not traced because the traced set was full (INFERLAT_MAX_TARGETS). */
+uint64_t session_targets_full(const struct session *s);
+
 /* --http: follow a connection the process held before inferlat started
  * (fd, local port); its id has INFERLAT_CONN_ID_KNOWN set. 0 or -errno. */
 int session_follow_conn(struct session *s, pid_t pid, int fd, uint64_t conn_id, uint16_t port);

@@ -430,10 +430,11 @@ static void put_self(FILE *f, const struct report *r)
 	put_secs(f, r->span_s);
 	fprintf(f, ", \"final\": %s, \"type\": \"inferlat\", \"bpf_memory_bytes\": %llu, "
 		"\"bpf_memory\": {\"maps\": %llu, \"percpu_maps\": %llu, \"programs\": %llu, "
-		"\"thread_states\": %llu, \"threads\": %llu}}\n",
+		"\"thread_states\": %llu, \"threads\": %llu}, \"processes_not_followed\": %llu}\n",
 		r->final ? "true" : "false", (unsigned long long)m->total, (unsigned long long)m->maps,
 		(unsigned long long)m->percpu_maps, (unsigned long long)m->programs,
-		(unsigned long long)m->thread_bytes, (unsigned long long)m->threads);
+		(unsigned long long)m->thread_bytes, (unsigned long long)m->threads,
+		(unsigned long long)r->targets_full);
 }
 
 int json_write_report(FILE *f, const struct report *r)

@@ -251,6 +251,7 @@ static int close_window(struct aggregator *agg, struct http_agg *hagg, const str
 	rep->no_split = sess->no_split;
 	/* a kernel that gives no fdinfo figure leaves the record out, not zero */
 	rep->has_bpf_memory = !err && !session_bpf_memory(sess, &rep->bpf_memory);
+	rep->targets_full = session_targets_full(sess);
 	if (!err && kc) {
 		err = http_agg_report(hagg, now, final, rep);
 		rep->http_events_lost = __atomic_load_n(&kc->rb_drops, __ATOMIC_RELAXED);
@@ -263,8 +264,16 @@ static int close_window(struct aggregator *agg, struct http_agg *hagg, const str
  * A full thread table is said once, on stderr: the live view has no column
  * for it (JSON thread_table_full and the textfile count it per window).
  */
-static void note_thread_table(const struct report *rep, unsigned max_threads, bool *told)
+static void note_full_tables(const struct report *rep, unsigned max_threads, bool *told)
 {
+	static bool told_targets;
+
+	if (rep->targets_full && !told_targets) {
+		log_note("%llu processes forked or exec'd by targets were not traced: the traced set holds "
+			 "%u processes (processes_not_followed)", (unsigned long long)rep->targets_full,
+			 INFERLAT_MAX_TARGETS);
+		told_targets = true;
+	}
 	for (size_t i = 0; i < rep->n && !*told; i++) {
 		if (!rep->rows[i].thread_full)
 			continue;
@@ -619,7 +628,7 @@ int main(int argc, char **argv)
 				status = 1;
 				break;
 			}
-			note_thread_table(&rep, opt.max_threads, &told_thread_table);
+			note_full_tables(&rep, opt.max_threads, &told_thread_table);
 			rep.slowest = ex.win;
 			rep.nslowest = ex.nwin;
 			if (!opt.quiet)
@@ -658,7 +667,7 @@ int main(int argc, char **argv)
 		agg_sample(&agg, now);
 		agg_run_over(&agg);
 		if (!close_window(&agg, &hagg, &sess, now, false, &slos, &anomalies, &quiet, &rep)) {
-			note_thread_table(&rep, opt.max_threads, &told_thread_table);
+			note_full_tables(&rep, opt.max_threads, &told_thread_table);
 			if (json)
 				json_write_report(json, &rep);
 			if (tf.path && (err = export_textfile(&prom, &tf, &agg, &ks, &rep))) {

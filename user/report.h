@@ -131,6 +131,7 @@ struct report {
 	bool no_split;            /* --no-split: rows have no time split or resources */
 	bool has_bpf_memory;
 	struct bpf_memory bpf_memory;   /* the kernel memory inferlat holds at the window's end */
+	uint64_t targets_full;    /* processes not traced: the traced set was full */
 	struct exemplar *const *slowest;   /* the slowest calls with their stacks, slowest first */
 	size_t nslowest;
 };
