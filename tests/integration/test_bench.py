@@ -4,6 +4,7 @@ bcc's histograms, and one short run of every mode so it does not rot. No
 figure it measures decides anything here; counts do."""
 import json
 import os
+import re
 import sys
 
 from harness import ROOT, BUILD, check, run
@@ -60,6 +61,22 @@ def test_bench_reads_bpftrace_and_bcc_histograms(wd):
     check(bench.bucket_quantile(b, 0.00001) == 1.5, "the smallest bucket")
 
 
+# inferlat -v's report of a main probe's site (section 6 reads it)
+SITE_OUT = ("inferlat: probe 0: libonnxruntime.so.1:OrtApi::Run at /x/libonnxruntime.so.1+0x43e564: "
+            "push %rbp (emulated); skipped endbr64 at the symbol (single-step)\n"
+            "inferlat: probe 0: libtorch_cpu.so.1.13.0:torch::jit::GraphExecutor::run(std::vector<c10::IValue, "
+            "std::allocator<c10::IValue> >&) at /usr/lib/libtorch_cpu.so.1.13.0+0x3e8ffe0: 48 ... (single-step)\n")
+
+
+def test_bench_reads_probe_sites(wd):
+    m = re.search(bench.SITE_LINE % re.escape("OrtApi::Run"), SITE_OUT, re.M)
+    check(m and m.group(1) == "/x/libonnxruntime.so.1" and m.group(2) == "43e564" and
+          m.group(3).startswith("push %rbp (emulated); skipped endbr64"), "ORT site: %s" % (m and m.groups(),))
+    m = re.search(bench.SITE_LINE % re.escape("torch::jit::GraphExecutor::run"), SITE_OUT, re.M)
+    check(m and m.group(1) == "/usr/lib/libtorch_cpu.so.1.13.0" and m.group(2) == "3e8ffe0",
+          "libtorch site: %s" % (m and m.groups(),))
+
+
 def test_bench_smoke_every_mode(wd):
     md, js = wd.file("results.md"), wd.file("results.json")
     r = run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "bench.py"), "--smoke", "--build", BUILD,
@@ -102,6 +119,12 @@ def test_bench_smoke_every_mode(wd):
         check(w["counted"] == row["made"] and row["counted_all"], "%s: counted %s" % (row["runtime"], w))
         check(w["lost"] == 0 and w["hits"] >= w["counted"], "%s: %s" % (row["runtime"], w))
         check(row["without_us"][0] > 0 and w["mean_us"] > 0, "%s: per-inference times %s" % (row["runtime"], row))
+        # the floor and bpftrace at the main probe's site, which inferlat -v reported
+        check(len(row["floor_us"]) == len(row["bpftrace_us"]) == 1 and row["floor_us"][0] > 0 and
+              row["bpftrace_us"][0] > 0, "%s: floor and bpftrace times %s" % (row["runtime"], row))
+        st = row["site"]
+        check(st["site"] > 0 and st["entry"] in (st["site"], st["site"] - 4) and os.path.isabs(st["lib"]),
+              "%s: main probe site %s" % (row["runtime"], st))
     check([r["mode"] for r in res["syscalls"]] == ["devnull", "getppid", "http"], "syscall loops")
     for row in res["syscalls"]:
         check(all(len(row["ns"][t]) == 1 and row["ns"][t][0] > 0 for t in bench.SYS_TOOLS),
