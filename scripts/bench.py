@@ -285,17 +285,23 @@ class Bpftrace:
     """uprobe/uretprobe with hist(), as its one-liners time a function."""
     name = "bpftrace"
     SCRIPT = ("BEGIN { printf(\"ready\\n\"); } "
-              "uprobe:%(lib)s:%(sym)s { @start[tid] = nsecs; } "
+              "uprobe:%(lib)s:%(sym)s %(filter)s{ @start[tid] = nsecs; } "
               "uretprobe:%(lib)s:%(sym)s /@start[tid]/ { @h = hist(nsecs - @start[tid]); delete(@start[tid]); } "
               "END { clear(@start); }")
 
-    def __init__(self, *extra):
+    def __init__(self, *extra, only_pid=False):
+        """only_pid: a pid == PID predicate on the entry probe. bpftrace 0.17
+        attaches a library's uprobes for every process, -p or not: needed
+        where others may run the same library (section 6's libtorch is
+        Debian's, which other tests on the host load too)."""
         self.extra = list(extra)
+        self.only_pid = only_pid
 
     def start(self, paths, wd, pid, lib, sym, skip):
         # BEGIN fires once every probe is attached
         env = dict(os.environ, BPFTRACE_MAX_PROBES="4096")
-        script = self.SCRIPT % {"lib": lib, "sym": sym}
+        only = "/pid == %d/ " % pid if self.only_pid else ""
+        script = self.SCRIPT % {"lib": lib, "sym": sym, "filter": only}
         return Background("bpftrace", [BPFTRACE, *self.extra, "-p", pid, "-e", script],
                           wd, lambda out, err: "ready\n" in out, env=env)
 
@@ -667,7 +673,8 @@ def runtime_run(paths, name, main, cmd, log, made, tool, site, wd):
                             lambda out, err: "attached" in out)
         elif tool == "bpftrace":
             # quoted: bpftrace's parser stops at the '@' of @node-llama-cpp
-            bg = Bpftrace("--unsafe").start(paths, wd, h.pid, '"%s"' % site["lib"], "0x%x" % site["entry"], 0)
+            bt = Bpftrace("--unsafe", only_pid=True)
+            bg = bt.start(paths, wd, h.pid, '"%s"' % site["lib"], "0x%x" % site["entry"], 0)
         elif tool == "inferlat":
             js = os.path.join(wd, "inferlat.jsonl")
             bg = Background("inferlat", [paths.inferlat, "-p", h.pid, "-r", name, "-q", "--json", js], wd,
@@ -1117,7 +1124,8 @@ def render(res):
                 "inferlat finds it through the OrtApi table, so the site is given as a file offset); "
                 "*bpftrace*: `uprobe`/`uretprobe` with `hist()` on the main probe's function, at its entry "
                 "(bpftrace 0.17 puts a uretprobe nowhere else; `--unsafe` for ONNX Runtime's address, which "
-                "no symbol names), which single-steps an `endbr64` where inferlat and the floor do not; "
+                "no symbol names; `/pid == PID/` on the entry, as bpftrace 0.17 probes the library in every "
+                "process), which single-steps an `endbr64` where inferlat and the floor do not; "
                 "*inferlat*: `inferlat -p PID -r NAME -q`, every probe of the preset (*hits per inference*: "
                 "the calls of all of them in inferlat's final records over the inferences). Each figure: "
                 "the mean of the harness's own clock around each inference over one run, min / median "
