@@ -10,7 +10,11 @@ one run on this machine.
   4. accuracy: reported percentiles vs the fixture's exact ones
   5. attach time for 1, 100 and 1000 functions
   6. overhead on real runtimes: the llama.cpp, ONNX Runtime and libtorch
-     harnesses' per-inference latency without and with inferlat -r
+     harnesses' per-inference latency with no probe, the floor and bpftrace
+     at the main probe, and inferlat -r
+  7. the request layer's (--http) cost per syscall
+  8. the cost to the rest of the host: perf bench sched pipe and syscall
+     basic, untraced and traced, without and with inferlat (and --http)
 
 Every figure is the min and median of --runs runs, configurations taken in
 turn within each run. The tables go to stdout and to bench/results.md (the
@@ -44,12 +48,14 @@ PROLOGUES = [("endbr", "proto_endbr", 4, "`endbr64; push %rbp`"),
              ("push", "proto_push", 0, "`push %rbp`"),
              ("nop5", "proto_nop5", 0, "5-byte `nop`")]
 
-FULL = {"sys_ops": 300000, "sys_http_ops": 30000, "cost_calls": 30000, "base_calls": 20000000, "loss_calls": 600000,
+FULL = {"sys_ops": 300000, "sys_http_ops": 30000, "host_pipe_ops": 100000, "host_sys_ops": 1000000,
+        "cost_calls": 30000, "base_calls": 20000000, "loss_calls": 600000,
         "fp_seconds": 3.0, "fp_max_calls": 400000, "acc_calls": 5000,
         "attach_bpftrace_max": 1000,
         "llama_seqs": 4, "llama_gen": 63, "ort_runs": 300, "ort_batch": 16,
         "torch_runs": 100, "torch_batch": 16}
-SMOKE = {"sys_ops": 20000, "sys_http_ops": 2000, "cost_calls": 2000, "base_calls": 200000, "loss_calls": 20000,
+SMOKE = {"sys_ops": 20000, "sys_http_ops": 2000, "host_pipe_ops": 5000, "host_sys_ops": 50000,
+         "cost_calls": 2000, "base_calls": 200000, "loss_calls": 20000,
          "fp_seconds": 0.3, "fp_max_calls": 20000, "acc_calls": 300,
          "attach_bpftrace_max": 1,
          "llama_seqs": 1, "llama_gen": 7, "ort_runs": 10, "ort_batch": 16,
@@ -279,14 +285,24 @@ class Bpftrace:
     """uprobe/uretprobe with hist(), as its one-liners time a function."""
     name = "bpftrace"
     SCRIPT = ("BEGIN { printf(\"ready\\n\"); } "
-              "uprobe:%(lib)s:%(sym)s { @start[tid] = nsecs; } "
+              "uprobe:%(lib)s:%(sym)s %(filter)s{ @start[tid] = nsecs; } "
               "uretprobe:%(lib)s:%(sym)s /@start[tid]/ { @h = hist(nsecs - @start[tid]); delete(@start[tid]); } "
               "END { clear(@start); }")
+
+    def __init__(self, *extra, only_pid=False):
+        """only_pid: a pid == PID predicate on the entry probe. bpftrace 0.17
+        attaches a library's uprobes for every process, -p or not: needed
+        where others may run the same library (section 6's libtorch is
+        Debian's, which other tests on the host load too)."""
+        self.extra = list(extra)
+        self.only_pid = only_pid
 
     def start(self, paths, wd, pid, lib, sym, skip):
         # BEGIN fires once every probe is attached
         env = dict(os.environ, BPFTRACE_MAX_PROBES="4096")
-        return Background("bpftrace", [BPFTRACE, "-p", pid, "-e", self.SCRIPT % {"lib": lib, "sym": sym}],
+        only = "/pid == %d/ " % pid if self.only_pid else ""
+        script = self.SCRIPT % {"lib": lib, "sym": sym, "filter": only}
+        return Background("bpftrace", [BPFTRACE, *self.extra, "-p", pid, "-e", script],
                           wd, lambda out, err: "ready\n" in out, env=env)
 
     def summary(self, bg, out, err):
@@ -611,23 +627,75 @@ def is_probe(record, symbol):
     return fn == symbol or fn.startswith(symbol + "(")
 
 
-def runtime_run(paths, name, main, cmd, log, made, traced, wd):
-    """One fresh harness, with inferlat -r name attached while it is held or
-    not at all: its mean inference time and, traced, inferlat's counts."""
+# section 6's configurations, in this order in run 1 and rotated by one each run
+RT_TOOLS = ["none", "floor", "bpftrace", "inferlat"]
+SITE_LINE = r"probe \d+: [^\s:]+:%s(?:\(.*\))? at (/\S+)\+0x([0-9a-f]+): (.*)$"
+
+
+def runtime_site(paths, name, main, cmd, log, wd):
+    """Where inferlat -r name puts the main probe's entry probe, from its -v
+    report in a harness held before its first inference: the library, that
+    file offset, the function's own entry (the endbr64 inferlat steps over,
+    or the same offset) and how the kernel handles the probed instruction.
+    ONNX Runtime's Run has no symbol (inferlat finds it through the OrtApi
+    table): an offset is what the floor and bpftrace can be given for all three."""
     h = RuntimeHarness(cmd, log)
     bg = None
     try:
-        if traced:
+        bg = Background("inferlat-v", [paths.inferlat, "-v", "-p", h.pid, "-r", name, "-q"], wd,
+                        lambda out, err: "inferlat: tracing " in err)
+        bg.wait_ready(timeout=180)
+        _, err = bg.stop()
+    finally:
+        h.kill()
+        if bg:
+            bg.kill()
+    m = re.search(SITE_LINE % re.escape(main), err, re.M)
+    if not m:
+        raise BenchError("inferlat -v -r %s did not say where it probes %s: %s" % (name, main, err.strip()[-600:]))
+    site, how = int(m.group(2), 16), m.group(3)
+    skipped = "skipped endbr64" in how
+    return {"lib": m.group(1), "site": site, "entry": site - 4 if skipped else site,
+            "how": how.split(";")[0].strip(), "skipped_endbr": skipped}
+
+
+def runtime_run(paths, name, main, cmd, log, made, tool, site, wd):
+    """One fresh harness, with tool attached while it is held (or none): its
+    mean inference time and what the tool counted. The floor: empty programs
+    at inferlat's entry site; bpftrace: at the function's entry (the only
+    place its uretprobe may go), --unsafe for an address no symbol names;
+    inferlat: -r name, every probe of the preset."""
+    h = RuntimeHarness(cmd, log)
+    bg = js = None
+    try:
+        if tool == "floor":
+            bg = Background("floor", [paths.floor, h.pid, site["lib"], "0x%x" % site["site"]], wd,
+                            lambda out, err: "attached" in out)
+        elif tool == "bpftrace":
+            # quoted: bpftrace's parser stops at the '@' of @node-llama-cpp
+            bt = Bpftrace("--unsafe", only_pid=True)
+            bg = bt.start(paths, wd, h.pid, '"%s"' % site["lib"], "0x%x" % site["entry"], 0)
+        elif tool == "inferlat":
             js = os.path.join(wd, "inferlat.jsonl")
             bg = Background("inferlat", [paths.inferlat, "-p", h.pid, "-r", name, "-q", "--json", js], wd,
                             lambda out, err: "inferlat: tracing " in err)
+        if bg:
             bg.wait_ready(timeout=180)
         h.go()
         durs = h.result()
         if len(durs) != made:
             raise BenchError("%s harness logged %d inferences, it was asked for %d" % (name, len(durs), made))
         r = {"made": made, "mean_us": sum(durs) / len(durs) / 1e3}
-        if bg:
+        if tool in ("floor", "bpftrace"):
+            out, err = bg.stop()   # bpftrace -p has stopped with its target: its histogram is out
+            if bg.proc.returncode and tool == "floor":
+                raise BenchError("floor exited %d: %s" % (bg.proc.returncode, err.strip()[-600:]))
+            if tool == "bpftrace":
+                r["counted"] = hist_summary(parse_bpftrace_hist(out))["calls"]
+                if r["counted"] != made:
+                    raise BenchError("bpftrace counted %d of %d %s calls: %s" % (
+                        r["counted"], made, main, (err or out).strip()[-600:]))
+        elif tool == "inferlat":
             # inferlat -p stops by itself when its last target exits
             try:
                 bg.proc.wait(60)
@@ -652,42 +720,53 @@ def runtime_run(paths, name, main, cmd, log, made, traced, wd):
 
 
 def bench_runtimes(paths, sizes, runs, log):
-    """Each run: every runtime's harness without inferlat and a fresh one
-    with inferlat -r NAME attached (the preset's default probes: no
-    --breakdown or --ops, whose nested probes are opt-in), the order swapped
-    every other run so that neither always comes first."""
+    """Each run: every runtime's harness without a probe, with the floor,
+    with bpftrace and with inferlat -r NAME (the preset's default probes: the nested ones
+    of --breakdown and --ops are opt-in), each a fresh harness, the order
+    rotated every run so that none always comes first."""
     for f, what in ((paths.llama_harness, "the llama.cpp harness"),
                     (os.path.join(LLAMA_BINS, "libllama.v0.5.0.so"), "llama.cpp (runtimes/)"),
                     (os.path.join(ORT_DIR, "package.json"), "onnxruntime-node (runtimes/)")):
         if not os.path.exists(f):
             raise BenchError("%s is missing (%s): run make bench (make deps installs the runtimes)" % (what, f))
-    out = [{"runtime": name, "probe": main, "inference": desc, "without_us": [], "with": []}
-           for name, main, desc in RUNTIMES]
+    out = [{"runtime": name, "probe": main, "inference": desc, "without_us": [], "floor_us": [], "bpftrace_us": [],
+            "with": []} for name, main, desc in RUNTIMES]
     with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as mwd:
         models = runtime_models(mwd)
+        for row in out:
+            with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as wd:
+                hlog = os.path.join(wd, "harness.log")
+                cmd, row["made"] = runtime_harness_cmd(paths, row["runtime"], models, sizes, hlog)
+                row["site"] = runtime_site(paths, row["runtime"], row["probe"], cmd, hlog, wd)
+            log("runtimes %-11s %s at %s+%#x (%s), function entry %#x" % (
+                row["runtime"], row["probe"], row["site"]["lib"], row["site"]["site"], row["site"]["how"],
+                row["site"]["entry"]))
         for run in range(runs):
+            order = RT_TOOLS[run % len(RT_TOOLS):] + RT_TOOLS[:run % len(RT_TOOLS)]
             for row in out:
                 name, main = row["runtime"], row["probe"]
-                for traced in (False, True) if run % 2 == 0 else (True, False):
+                for tool in order:
                     with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as wd:
                         hlog = os.path.join(wd, "harness.log")
                         cmd, made = runtime_harness_cmd(paths, name, models, sizes, hlog)
-                        r = runtime_run(paths, name, main, cmd, hlog, made, traced, wd)
-                    row["made"] = made
-                    if traced:
+                        r = runtime_run(paths, name, main, cmd, hlog, made, tool, row["site"], wd)
+                    if tool == "inferlat":
                         row["with"].append(r)
-                        log("runtimes %-11s run %d with inferlat:    %9.1f us per inference; "
+                        log("runtimes %-11s run %d inferlat: %9.1f us per inference; "
                             "%s counted %d of %d, %d probe hits" % (
                                 name, run + 1, r["mean_us"], main, r["counted"], made, r["hits"]))
                     else:
-                        row["without_us"].append(r["mean_us"])
-                        log("runtimes %-11s run %d without inferlat: %9.1f us per inference" % (
-                            name, run + 1, r["mean_us"]))
+                        row["without_us" if tool == "none" else tool + "_us"].append(r["mean_us"])
+                        log("runtimes %-11s run %d %-8s: %9.1f us per inference" % (
+                            name, run + 1, tool, r["mean_us"]))
     for row in out:
-        base, traced = med(row["without_us"]), med([r["mean_us"] for r in row["with"]])
+        base = med(row["without_us"])
         row["with_us"] = [r["mean_us"] for r in row["with"]]
-        row["added_us"] = traced - base
-        row["added_ratio"] = (traced - base) / base
+        for key, samples in (("added", row["with_us"]), ("floor_added", row["floor_us"]),
+                             ("bpftrace_added", row["bpftrace_us"])):
+            row[key + "_us"] = med(samples) - base
+            row[key + "_ratio"] = (med(samples) - base) / base
+        row["over_floor_us"] = row["added_us"] - row["floor_added_us"]
         row["counted_all"] = all(r["counted"] == r["made"] for r in row["with"])
     return out
 
@@ -771,6 +850,92 @@ def bench_syscalls(paths, sizes, runs, log):
     return out
 
 
+# section 8: (key, perf's arguments before the loop count, size key, what one op is)
+PERF = "/usr/bin/perf"   # Debian's linux-perf
+HOST_BENCHES = [("pipe", ["bench", "sched", "pipe", "-l"], "host_pipe_ops"),
+                ("syscall", ["bench", "syscall", "basic", "-l"], "host_sys_ops")]
+# (label, whom inferlat traces, its options): "other" a held fixture, "perf" perf itself
+HOST_CONFIGS = [("none", None, []),
+                ("inferlat", "other", []),
+                ("inferlat --http", "other", ["--http"]),
+                ("inferlat", "perf", []),
+                ("inferlat --http", "perf", ["--http"])]
+# perf calls it a few times, before and after its timed loop, never in it
+PERF_PROBE = "libc.so.6:__printf_chk"
+
+
+def perf_usecs(out):
+    m = re.search(r"([\d.]+) usecs/op", out)
+    if not m:
+        raise BenchError("no usecs/op in perf's output: %r" % out[-600:])
+    return float(m.group(1))
+
+
+def host_run(paths, args, whom, extra, wd):
+    """One perf bench run, pinned to one CPU, in ns per op: without
+    inferlat, with inferlat tracing a held fixture (whom "other": perf's
+    processes are not its targets), or as inferlat's COMMAND (whom "perf":
+    perf and the child it forks are targets; the probe never fires in the
+    timed loop)."""
+    cmd = ["taskset", "-c", str(os.cpu_count() - 1), PERF] + [str(a) for a in args]
+    if whom == "perf":
+        js = os.path.join(wd, "inferlat.jsonl")
+        r = subprocess.run([paths.inferlat, "-q", "--json", js, "-e", PERF_PROBE, *extra, "--", *cmd],
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+        if r.returncode:
+            raise BenchError("inferlat -- perf %s exited %d: %s" % (" ".join(args[:3]), r.returncode,
+                                                                   r.stderr.strip()[-600:]))
+        with open(js) as f:
+            # its targets are the COMMAND (taskset, then perf: the same process) and perf's child
+            hits = sum(x["calls"] for x in (json.loads(l) for l in f if l.strip())
+                       if x.get("final") and x.get("probe") == PERF_PROBE)
+        if not hits:
+            raise BenchError("inferlat -- perf: no %s call of perf counted: was perf traced?" % PERF_PROBE)
+        return perf_usecs(r.stdout) * 1e3
+    w = bg = None
+    try:
+        if whom == "other":
+            w = Workload(paths, "push", 1)   # held until go(): idle
+            bg = Background("inferlat", [paths.inferlat, "-p", w.pid, "-e", "%s:proto_push" % paths.libinfer,
+                                         "-q", *extra], wd, lambda out, err: "inferlat: tracing " in err)
+            bg.wait_ready()
+        r = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+        if r.returncode:
+            raise BenchError("perf %s exited %d: %s" % (" ".join(args[:3]), r.returncode, r.stderr.strip()[-600:]))
+        if bg:
+            _, err = bg.stop()
+            if bg.proc.returncode:
+                raise BenchError("inferlat exited %d: %s" % (bg.proc.returncode, err.strip()[-600:]))
+        return perf_usecs(r.stdout) * 1e3
+    finally:
+        if bg:
+            bg.kill()
+        if w:
+            w.kill()
+
+
+def bench_host(paths, sizes, runs, log):
+    """Each run: both perf benchmarks under every configuration, the
+    configurations' order rotated every run."""
+    if not os.path.exists(PERF):
+        raise BenchError("%s is missing: run make deps (it installs linux-perf)" % PERF)
+    rows = [{"tool": t, "whom": whom, "ns": {b: [] for b, _, _ in HOST_BENCHES}} for t, whom, _ in HOST_CONFIGS]
+    for run in range(runs):
+        order = list(range(len(HOST_CONFIGS)))
+        order = order[run % len(order):] + order[:run % len(order)]
+        for b, args, size in HOST_BENCHES:
+            for i in order:
+                tool, whom, extra = HOST_CONFIGS[i]
+                with tempfile.TemporaryDirectory(prefix="inferlat-bench-") as wd:
+                    v = host_run(paths, args + [sizes[size]], whom, extra, wd)
+                rows[i]["ns"][b].append(v)
+                log("host %-7s %-16s %-14s run %d: %.1f ns/op" % (
+                    b, tool, {None: "", "other": "(other process)", "perf": "(perf traced)"}[whom], run + 1, v))
+    for row in rows:
+        row["ratio"] = {b: med(row["ns"][b]) / med(rows[0]["ns"][b]) for b, _, _ in HOST_BENCHES}
+    return rows
+
+
 def machine():
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -842,6 +1007,13 @@ def targets(res):
             for k in ("p50", "p99", "p999"):
                 v = med([r[k]["rel_err"] for r in row["runs"]])
                 t.append(("%s error" % k, pct(v), "<= 1%", v <= 0.01))
+    for row in res.get("host", []):
+        if row["whom"] == "other":
+            for b, what in (("pipe", "per context switch (`perf bench sched pipe`)"),
+                            ("syscall", "per syscall (`perf bench syscall basic`)")):
+                v = row["ratio"][b]
+                t.append(("untraced process %s, %s on another process" % (what, row["tool"]),
+                          "%.3fx" % v, "<= 1.03x", v <= 1.03))
     return t
 
 
@@ -942,32 +1114,55 @@ def render(res):
                 "The runtime preset tests' harnesses (`tests/fixtures/`), one runtime thread each, on models "
                 "made as those tests make them. llama.cpp: `llama-harness` on @node-llama-cpp's prebuilt "
                 "libllama and a tiny llama-architecture GGUF (256 wide, 4 layers), %d sequences of one prompt "
-                "batch and %d generated tokens. ONNX Runtime: `ort-harness.js` through onnxruntime-node, a "
-                "512-1024-1024-10 MLP, batch %d, %d runs. libtorch: `torch-harness.py` on Debian's "
+                "batch and %d generated tokens; one inference is one `llama_decode` (a prompt batch or one "
+                "generated token). ONNX Runtime: `ort-harness.js` through onnxruntime-node, a "
+                "512-1024-1024-10 MLP, batch %d, %d `session.run`s. libtorch: `torch-harness.py` on Debian's "
                 "python3-torch, a TorchScript MLP of the same shape, batch %d, %d forwards. Each run starts "
-                "a fresh harness without inferlat and a fresh one with `inferlat -p PID -r NAME -q` "
-                "attached (the preset's default probes: its main call and the calls users ask about; not "
-                "the nested ones of `--breakdown` and `--ops`) before its first inference, in turn (without first "
-                "in odd runs, with first in even ones). *per inference*: the mean "
-                "of the harness's own clock around each inference over one run, min / median over runs; "
-                "*added*: median with minus median without. *hits per inference*: the calls of all the "
-                "preset's probes in inferlat's final records over the inferences. *counted*: the main "
-                "probe's calls in inferlat's final record against the inferences the harness logged, "
-                "every run. The first probed call in a process also pays the kernel's one-time uprobe "
-                "set-up (~0.3 ms), spread here over one run's inferences. DESIGN.md sets no budget per "
-                "inference (its per-call budgets are section 1's targets)." % (z["llama_seqs"], z["llama_gen"], z["ort_batch"], z["ort_runs"],
-                                z["torch_batch"], z["torch_runs"]), ""]
+                "a fresh harness per configuration, the tool attached before its first inference, the "
+                "configurations in turn (the order rotated every run): *no probe*; *floor*: empty BPF "
+                "programs on an uprobe_multi entry+return pair at the main probe's site, where inferlat "
+                "puts it (`inferlat -v` says; ONNX Runtime's `Run` has no symbol in its stripped library, "
+                "inferlat finds it through the OrtApi table, so the site is given as a file offset); "
+                "*bpftrace*: `uprobe`/`uretprobe` with `hist()` on the main probe's function, at its entry "
+                "(bpftrace 0.17 puts a uretprobe nowhere else; `--unsafe` for ONNX Runtime's address, which "
+                "no symbol names; `/pid == PID/` on the entry, as bpftrace 0.17 probes the library in every "
+                "process), which single-steps an `endbr64` where inferlat and the floor do not; "
+                "*inferlat*: `inferlat -p PID -r NAME -q`, the preset's default probes (not the nested ones of "
+                "`--breakdown` and `--ops`; *hits per inference*: "
+                "the calls of all of them in inferlat's final records over the inferences). Each figure: "
+                "the mean of the harness's own clock around each inference over one run, min / median "
+                "over runs, and the median's added us and share over the median with no probe. "
+                "*inferlat minus floor*: inferlat's added time less the floor's, what inferlat's own "
+                "programs and extra probes cost; the floor is what any uprobe tool pays at that site on "
+                "this kernel (without PCID every probe trap empties the TLB, and the probed call pays "
+                "for it afterwards: RUNTIMES.md). *counted*: the main probe's calls in inferlat's final "
+                "record against the inferences the harness logged, every run (bpftrace's histogram "
+                "must count them all too). The first probed call in a process also pays the kernel's "
+                "one-time uprobe set-up (~0.3 ms), spread here over one run's inferences. DESIGN.md "
+                "sets no budget per inference (its per-call budgets are section 1's targets)." % (
+                    z["llama_seqs"], z["llama_gen"], z["ort_batch"], z["ort_runs"], z["torch_batch"],
+                    z["torch_runs"]), ""]
         rows = []
         for row in res["runtimes"]:
             counted = [r["counted"] for r in row["with"]]
-            rows.append([row["runtime"], row["inference"], row["made"],
-                         mm(row["without_us"], lambda v: "%.1f" % v), mm(row["with_us"], lambda v: "%.1f" % v),
-                         "%+.1f" % row["added_us"], "%+.2f%%" % (100 * row["added_ratio"]),
+            st = row["site"]
+            site = "+%#x: %s" % (st["site"], st["how"])
+            if st["entry"] != st["site"]:
+                site += "; bpftrace at +%#x (endbr64, single-step)" % st["entry"]
+
+            def added(samples, key):
+                return "%s (%+.1f, %+.1f%%)" % (mm(samples, lambda v: "%.1f" % v), row[key + "_us"],
+                                                100 * row[key + "_ratio"])
+            rows.append([row["runtime"], "`%s` %s" % (os.path.basename(st["lib"]), site), row["made"],
+                         mm(row["without_us"], lambda v: "%.1f" % v),
+                         added(row["floor_us"], "floor_added"), added(row["bpftrace_us"], "bpftrace_added"),
+                         added(row["with_us"], "added"), "%+.1f" % row["over_floor_us"],
                          "%.1f" % med([r["hits"] / r["made"] for r in row["with"]]),
                          "yes (%d of %d)" % (row["made"], row["made"]) if row["counted_all"] else
                          "**no** (%s of %d)" % (", ".join(str(c) for c in counted), row["made"])])
-        out += [table(["runtime (-r)", "inference", "inferences per run", "us per inference without inferlat "
-                       "(min / median)", "with inferlat (min / median)", "added us", "added", "hits per inference",
+        out += [table(["runtime (-r)", "main probe site", "inferences per run",
+                       "us per inference, no probe (min / median)", "floor (added us, %)", "bpftrace (added us, %)",
+                       "inferlat (added us, %)", "inferlat minus floor, us", "hits per inference",
                        "main probe counted every inference"], rows), ""]
     if "syscalls" in res:
         out += ["## 7. Cost per syscall of the request layer (`--http`)", "",
@@ -985,6 +1180,35 @@ def render(res):
                         ["%+.0f (%.3fx)" % (row["added"][t], row["ratio"][t]) for t in SYS_TOOLS[1:]])
         out += [table(["loop", "ns/op, none (min / median)", "inferlat", "inferlat --http",
                        "added: inferlat", "added: inferlat --http"], rows), ""]
+    if "host" in res:
+        z = res["sizes"]
+        out += ["## 8. Cost to the rest of the host", "",
+                "Debian's `perf bench sched pipe -l %d` (two processes passing a word back and forth "
+                "through two pipes; both pinned to one CPU with `taskset`, so each round trip is two "
+                "context switches and no idle in between) and `perf bench syscall basic -l %d` "
+                "(`getppid(2)` in a loop), as perf reports them (usecs/op, here ns). *none*: no "
+                "inferlat. *other process*: inferlat attached to an idle fixture (`infer-server -B push "
+                "-w`, a probe on `proto_push`), so perf's processes are not its targets: what every "
+                "process on the host pays for its scheduler programs (`tp_btf/sched_switch`, "
+                "`sched_wakeup`), and with `--http` the request layer's `sys_enter`/`sys_exit` programs "
+                "too. *perf traced*: perf started as inferlat's COMMAND (`inferlat -e %s -- taskset "
+                "... perf ...`), so perf and the child it forks are targets; the probe's function is "
+                "called only before and after perf's timed loop (inferlat must count those calls), so "
+                "this is a traced process between probed calls, not the cost of a probe (sections 1 "
+                "and 6). Ratios: median over the median with none. DESIGN.md's budget, within 3%% per "
+                "context switch and per syscall, is for processes inferlat does not trace." % (
+                    z["host_pipe_ops"], z["host_sys_ops"], PERF_PROBE), ""]
+        rows = []
+        for row in res["host"]:
+            untraced = row["whom"] == "other"
+            ok = all(row["ratio"][b] <= 1.03 for b, _, _ in HOST_BENCHES)
+            rows.append([row["tool"], {None: "-", "other": "another process", "perf": "perf itself"}[row["whom"]],
+                         mm(row["ns"]["pipe"], lambda v: "%.0f" % v), "%.3fx" % row["ratio"]["pipe"],
+                         mm(row["ns"]["syscall"], lambda v: "%.0f" % v), "%.3fx" % row["ratio"]["syscall"],
+                         ("yes" if ok else "**no**") if untraced else "-"])
+        out += [table(["inferlat", "tracing", "sched pipe: ns per round trip (min / median)", "x none",
+                       "syscall basic: ns per getppid (min / median)", "x none", "within 3% (untraced: <= 1.03x)"],
+                      rows), ""]
     t = targets(res)
     if t:
         out += ["## Targets (DESIGN.md)", "",
@@ -1008,7 +1232,7 @@ def write_results(path, text):
     os.replace(tmp, path)
 
 
-SECTIONS = ["cost", "loss", "footprint", "accuracy", "attach", "runtimes", "syscalls"]
+SECTIONS = ["cost", "loss", "footprint", "accuracy", "attach", "runtimes", "syscalls", "host"]
 
 
 def main():
@@ -1054,6 +1278,8 @@ def main():
             res["runtimes"] = bench_runtimes(paths, sizes, runs, log)
         if "syscalls" in only:
             res["syscalls"] = bench_syscalls(paths, sizes, runs, log)
+        if "host" in only:
+            res["host"] = bench_host(paths, sizes, runs, log)
     except (BenchError, OSError, subprocess.SubprocessError) as e:
         sys.exit("bench: %s" % e)
     text = render(res)

@@ -20,6 +20,7 @@ PKGS=(
 	util-linux libcap2-bin           # unshare, setpriv, capsh in tests
 	prometheus prometheus-node-exporter   # export tests: promtool, real scrape chain
 	bpftrace bpfcc-tools             # benchmark: the tools we compare against
+	linux-perf                       # benchmark: perf bench sched pipe, syscall basic (host cost)
 	linux-headers-amd64              # bcc compiles against kernel headers; this kernel ships none
 	python3-onnx python3-numpy       # ONNX model generation
 	libtorch-dev python3-torch       # libtorch runtime tests

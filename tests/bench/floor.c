@@ -4,11 +4,13 @@
  * function of one process, say "attached", and hold them until SIGINT or
  * SIGTERM. The benchmark's baseline for what any uprobe tool costs.
  *
- *   floor [--perf] PID LIB SYMBOL[+SKIP]
+ *   floor [--perf] PID LIB SYMBOL[+SKIP]|0xOFFSET
  *
  * --perf uses one perf-event uprobe per direction instead of uprobe_multi
  * links (what inferlat uses). +SKIP moves the entry probe SKIP bytes past the
- * symbol, to where inferlat puts it (past endbr64).
+ * symbol, to where inferlat puts it (past endbr64). 0xOFFSET is a file offset
+ * in LIB, for a site no symbol names (ONNX Runtime's Run in its stripped
+ * library: inferlat -v says where it probes).
  */
 #include <errno.h>
 #include <signal.h>
@@ -50,6 +52,39 @@ static int symbol_offset(const char *lib, const char *sym, unsigned long *off)
 	return err;
 }
 
+/* SYMBOL[+SKIP] or 0xOFFSET -> file offset in lib; says why not on stderr. */
+static int site_offset(const char *lib, char *site, unsigned long *off)
+{
+	unsigned long skip = 0;
+	char *plus, *end;
+	int err;
+
+	if (!strncmp(site, "0x", 2)) {
+		*off = strtoul(site, &end, 16);
+		if (*end || end == site + 2) {
+			fprintf(stderr, "floor: %s: not a file offset\n", site);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	plus = strchr(site, '+');
+	if (plus) {
+		*plus = '\0';
+		skip = strtoul(plus + 1, &end, 0);
+		if (*end) {
+			fprintf(stderr, "floor: +%s: not a byte count\n", plus + 1);
+			return -EINVAL;
+		}
+	}
+	err = symbol_offset(lib, site, off);
+	if (err) {
+		fprintf(stderr, "floor: %s in %s: %s\n", site, lib, strerror(-err));
+		return err;
+	}
+	*off += skip;
+	return 0;
+}
+
 static int attach(struct floor_bpf *skel, bool perf, pid_t pid, const char *lib, unsigned long off,
 		  struct bpf_link **links)
 {
@@ -78,14 +113,14 @@ int main(int argc, char **argv)
 	struct bpf_link *links[2] = { NULL, NULL };
 	struct floor_bpf *skel = NULL;
 	sigset_t stop, old;
-	unsigned long off, skip = 0;
+	unsigned long off;
 	bool perf = argc > 1 && !strcmp(argv[1], "--perf");
-	char *sym, *plus, *end;
+	char *end;
 	pid_t pid;
 	int err, status = 1;
 
 	if (argc - perf != 4) {
-		fprintf(stderr, "usage: floor [--perf] PID LIB SYMBOL[+SKIP]\n");
+		fprintf(stderr, "usage: floor [--perf] PID LIB SYMBOL[+SKIP]|0xOFFSET\n");
 		return 2;
 	}
 	pid = (pid_t)strtol(argv[1 + perf], &end, 10);
@@ -93,23 +128,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: %s: not a process id\n", argv[1 + perf]);
 		return 2;
 	}
-	sym = argv[3 + perf];
-	plus = strchr(sym, '+');
-	if (plus) {
-		*plus = '\0';
-		skip = strtoul(plus + 1, &end, 0);
-		if (*end) {
-			fprintf(stderr, "floor: +%s: not a byte count\n", plus + 1);
-			return 2;
-		}
-	}
-	err = symbol_offset(argv[2 + perf], sym, &off);
-	if (err) {
-		fprintf(stderr, "floor: %s in %s: %s\n", sym, argv[2 + perf], strerror(-err));
+	err = site_offset(argv[2 + perf], argv[3 + perf], &off);
+	if (err)
 		return 2;
-	}
-	off += skip;
-
 	skel = floor_bpf__open();
 	if (!skel) {
 		fprintf(stderr, "floor: cannot open the BPF object: %s\n", strerror(errno));

@@ -4,6 +4,7 @@ bcc's histograms, and one short run of every mode so it does not rot. No
 figure it measures decides anything here; counts do."""
 import json
 import os
+import re
 import sys
 
 from harness import ROOT, BUILD, check, run
@@ -60,6 +61,41 @@ def test_bench_reads_bpftrace_and_bcc_histograms(wd):
     check(bench.bucket_quantile(b, 0.00001) == 1.5, "the smallest bucket")
 
 
+# as perf 6.12 prints them (section 8)
+PERF_PIPE_OUT = """# Running 'sched/pipe' benchmark:
+# Executed 20000 pipe operations between two processes
+
+     Total time: 0.340 [sec]
+
+      17.049500 usecs/op
+          58652 ops/sec
+"""
+PERF_SYSCALL_OUT = """# Running 'syscall/basic' benchmark:
+# Executed 200000 getppid() calls
+     Total time: 0.221 [sec]
+
+       1.107030 usecs/op
+         903317 ops/sec
+"""
+
+# inferlat -v's report of a main probe's site (section 6 reads it)
+SITE_OUT = ("inferlat: probe 0: libonnxruntime.so.1:OrtApi::Run at /x/libonnxruntime.so.1+0x43e564: "
+            "push %rbp (emulated); skipped endbr64 at the symbol (single-step)\n"
+            "inferlat: probe 0: libtorch_cpu.so.1.13.0:torch::jit::GraphExecutor::run(std::vector<c10::IValue, "
+            "std::allocator<c10::IValue> >&) at /usr/lib/libtorch_cpu.so.1.13.0+0x3e8ffe0: 48 ... (single-step)\n")
+
+
+def test_bench_reads_perf_and_probe_sites(wd):
+    check(bench.perf_usecs(PERF_PIPE_OUT) == 17.0495, "sched pipe usecs/op")
+    check(bench.perf_usecs(PERF_SYSCALL_OUT) == 1.10703, "syscall basic usecs/op")
+    m = re.search(bench.SITE_LINE % re.escape("OrtApi::Run"), SITE_OUT, re.M)
+    check(m and m.group(1) == "/x/libonnxruntime.so.1" and m.group(2) == "43e564" and
+          m.group(3).startswith("push %rbp (emulated); skipped endbr64"), "ORT site: %s" % (m and m.groups(),))
+    m = re.search(bench.SITE_LINE % re.escape("torch::jit::GraphExecutor::run"), SITE_OUT, re.M)
+    check(m and m.group(1) == "/usr/lib/libtorch_cpu.so.1.13.0" and m.group(2) == "3e8ffe0",
+          "libtorch site: %s" % (m and m.groups(),))
+
+
 def test_bench_smoke_every_mode(wd):
     md, js = wd.file("results.md"), wd.file("results.json")
     r = run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "bench.py"), "--smoke", "--build", BUILD,
@@ -102,14 +138,36 @@ def test_bench_smoke_every_mode(wd):
         check(w["counted"] == row["made"] and row["counted_all"], "%s: counted %s" % (row["runtime"], w))
         check(w["lost"] == 0 and w["hits"] >= w["counted"], "%s: %s" % (row["runtime"], w))
         check(row["without_us"][0] > 0 and w["mean_us"] > 0, "%s: per-inference times %s" % (row["runtime"], row))
+        # the floor and bpftrace at the main probe's site, which inferlat -v reported
+        check(len(row["floor_us"]) == len(row["bpftrace_us"]) == 1 and row["floor_us"][0] > 0 and
+              row["bpftrace_us"][0] > 0, "%s: floor and bpftrace times %s" % (row["runtime"], row))
+        st = row["site"]
+        check(st["site"] > 0 and st["entry"] in (st["site"], st["site"] - 4) and os.path.isabs(st["lib"]),
+              "%s: main probe site %s" % (row["runtime"], st))
     check([r["mode"] for r in res["syscalls"]] == ["devnull", "getppid", "http"], "syscall loops")
     for row in res["syscalls"]:
         check(all(len(row["ns"][t]) == 1 and row["ns"][t][0] > 0 for t in bench.SYS_TOOLS),
               "syscalls %s: %s" % (row["mode"], row["ns"]))
+    # section 8: every configuration ran both perf benchmarks and perf's figure was read
+    check([(r["tool"], r["whom"]) for r in res["host"]] == [(t, w) for t, w, _ in bench.HOST_CONFIGS],
+          "host rows: %s" % res["host"])
+    for row in res["host"]:
+        check(all(len(row["ns"][b]) == 1 and row["ns"][b][0] > 0 and row["ratio"][b] > 0
+                  for b, _, _ in bench.HOST_BENCHES), "host %s %s: %s" % (row["tool"], row["whom"], row))
     text = open(md).read()
+    host = text[text.index("8. Cost to the rest of the host"):]
+    for tool, whom, met in (("none", "-", "-"), ("inferlat", "another process", r"yes|\*\*no\*\*"),
+                            ("inferlat --http", "another process", r"yes|\*\*no\*\*"),
+                            ("inferlat", "perf itself", "-"), ("inferlat --http", "perf itself", "-")):
+        row = r"^\| %s \| %s \| \d+ / \d+ \| [\d.]+x \| \d+ / \d+ \| [\d.]+x \| (%s) \|$" % (
+            re.escape(tool), re.escape(whom), met)
+        check(re.search(row, host, re.M), "section 8 lacks the row %s, %s: %s" % (tool, whom, host[:3000]))
+    check(sum("untraced process per" in l for l in text.splitlines()) == 4,
+          "the host budget's four targets")
     for r in res["runtimes"]:
         check("| %s | " % r["runtime"] in text and "yes (%d of %d)" % (r["made"], r["made"]) in text,
               "section 6 lacks %s's row" % r["runtime"])
     for title in ("1. Added cost", "2. Loss", "3. Agent footprint", "4. Accuracy", "5. Attach time",
-                  "6. Overhead on real runtimes", "7. Cost per syscall", "Targets", bench.NOTES):
+                  "6. Overhead on real runtimes", "7. Cost per syscall", "8. Cost to the rest of the host",
+                  "Targets", bench.NOTES):
         check(title in text, "%r missing in the markdown" % title)
