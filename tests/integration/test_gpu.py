@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The GPU machine's bundle (scripts/gpu-check.sh bundle DIR): inferlat and
+the libraries it needs beside it, for a device with none of them."""
+import os
+
+from harness import LIBINFER, ROOT, Fixture, Inferlat, check, run
+
+NEEDED = ("libbpf.so", "libelf.so", "libdw.so", "libzstd.so", "libjson-c.so")
+
+
+def test_bundle_self_contained(wd):
+    out = wd.file("bundle")
+    r = run(["bash", os.path.join(ROOT, "scripts", "gpu-check.sh"), "bundle", out], timeout=600)
+    check(r.returncode == 0, "bundle failed: %s" % r.stderr[-1500:])
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
+    check(size <= 48 << 20, "the bundle is %d bytes, over 48 MiB" % size)
+    ldd = run(["ldd", os.path.join(out, "inferlat")]).stdout
+    libdir = os.path.join(out, "lib") + "/"
+    for lib in NEEDED:
+        line = [l for l in ldd.splitlines() if l.strip().startswith(lib)]
+        check(line and libdir in line[0], "%s not resolved inside the bundle: %s" % (lib, line or ldd))
+    # the bundled binary loads its BPF object and counts exactly
+    fx = Fixture(wd, "-n", 50)
+    il = Inferlat(wd, "-p", fx.pid, "-e", LIBINFER + ":infer_run", exe=os.path.join(out, "inferlat"))
+    try:
+        il.wait_ready()
+        fx.go()
+        fx.wait()
+        il.wait(60)
+    finally:
+        fx.kill()
+        il.kill()
+    fin = il.final(":infer_run")
+    check(len(fin) == 1 and fin[0]["calls"] == 50, "bundled inferlat: %s" % fin)
+    return "%.1f MiB, %d libraries inside; 50/50 calls" % (size / 2**20, len(os.listdir(libdir)))
