@@ -6,7 +6,8 @@
 # binary, linked to find its libraries in DIR/lib ($ORIGIN), and every shared
 # library it needs beside it except the C library's own, which the device
 # has. The BPF object is CO-RE and embedded in the binary: it loads against
-# the device kernel's BTF.
+# the device kernel's BTF. With them, the device check: DIR/run.sh (on the
+# GPU machine) and DIR/run.sh --double (here, against the CUDA test double).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +34,19 @@ bundle() {
 	make -C "$here" -s OUTPUT="$build" EXTRA_LDFLAGS="-Wl,--disable-new-dtags,-rpath,'\$\$ORIGIN/lib'" "$build/inferlat" \
 		|| die "building inferlat failed"
 	install -m 0755 "$build/inferlat" "$dir/inferlat"
+	# the device check: its workload's source (nvcc builds it there), the
+	# script and its checker; and for --double the CUDA test double with
+	# the workload built against it
+	make -C "$here" -s OUTPUT="$build" "$build/fixtures/cuda-double/libcudart.so.12" \
+		"$build/fixtures/cuda-double/libcuda.so.1" || die "building the CUDA test double failed"
+	mkdir -p "$dir/work" "$dir/double"
+	install -m 0644 "$here/tests/gpu/gpu-work.cu" "$dir/work/"
+	install -m 0755 "$here/tests/gpu/run.sh" "$here/tests/gpu/check.py" "$dir/"
+	install -m 0755 "$build/fixtures/cuda-double/libcudart.so.12" "$build/fixtures/cuda-double/libcuda.so.1" \
+		"$dir/double/"
+	${CC:-cc} -O2 -g -fno-omit-frame-pointer -DGPU_DOUBLE -x c "$here/tests/gpu/gpu-work.cu" -x none \
+		"$dir/double/libcudart.so.12" -Wl,-rpath,'$ORIGIN' -o "$dir/double/gpu-work" ||
+		die "building gpu-work against the test double failed"
 	rm -rf "$build"
 	# ldd resolves through the rpath, which is empty yet: the system's copies
 	while read -r lib; do

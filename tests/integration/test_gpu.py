@@ -32,4 +32,22 @@ def test_bundle_self_contained(wd):
         il.kill()
     fin = il.final(":infer_run")
     check(len(fin) == 1 and fin[0]["calls"] == 50, "bundled inferlat: %s" % fin)
-    return "%.1f MiB, %d libraries inside; 50/50 calls" % (size / 2**20, len(os.listdir(libdir)))
+    # the device check, against the CUDA test double
+    r = run([os.path.join(out, "run.sh"), "--double"], timeout=300)
+    lines = r.stdout.strip().splitlines()
+    check(r.returncode == 0 and lines and lines[-1] == "9 passed, 0 failed",
+          "run.sh --double: rc %d: %s %s" % (r.returncode, r.stdout[-2000:], r.stderr[-1000:]))
+    calls = [l for l in lines if l.startswith("# entry points called:")]
+    check(calls and "cudaLaunchKernel x200" in calls[0], "the glob run: %s" % calls)
+    # and its checker fails when the figures do not match
+    bad = wd.file("bad.json")
+    with open(bad, "w") as f:
+        f.write('{"allocs": 1, "alloc_bytes": 1, "frees": 1, "freed_bytes": 1, "copy_bytes": 1, '
+                '"async_bytes": 1, "launches": 1, "stream_syncs": 1, "device_syncs": 1, "sync_ns": 1000000}\n')
+    empty = wd.file("empty.jsonl")
+    open(empty, "w").close()
+    r2 = run(["/usr/bin/python3", os.path.join(out, "check.py"), bad, empty])
+    check(r2.returncode == 1 and r2.stdout.strip().endswith("0 passed, 9 failed"),
+          "check.py on figures that do not match: rc %d: %s" % (r2.returncode, r2.stdout))
+    return "%.1f MiB, %d libraries inside; 50/50 calls; run.sh --double: %s" % (
+        size / 2**20, len(os.listdir(libdir)), lines[-1])
