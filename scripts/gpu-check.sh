@@ -40,7 +40,7 @@ bundle() {
 	make -C "$here" -s OUTPUT="$build" "$build/fixtures/cuda-double/libcudart.so.12" \
 		"$build/fixtures/cuda-double/libcuda.so.1" || die "building the CUDA test double failed"
 	mkdir -p "$dir/work" "$dir/double"
-	install -m 0644 "$here/tests/gpu/gpu-work.cu" "$dir/work/"
+	install -m 0644 "$here/tests/gpu/gpu-work.cu" "$here/tests/gpu/torch-work.py" "$dir/work/"
 	install -m 0755 "$here/tests/gpu/run.sh" "$here/tests/gpu/check.py" "$dir/"
 	install -m 0755 "$build/fixtures/cuda-double/libcudart.so.12" "$build/fixtures/cuda-double/libcuda.so.1" \
 		"$dir/double/"

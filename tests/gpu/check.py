@@ -3,7 +3,9 @@
 """check.py WORK_LOG INFERLAT_JSON [GLOB_JSON]: inferlat's figures for gpu-work
 against the workload's own log, one line per check, then "N passed, N failed"
 (exit 1 on any failure). GLOB_JSON, a run over every exported cuda*/cu*
-function: which entry points the workload really called."""
+function: which entry points the workload really called.
+check.py --torch TORCH_LOG INFERLAT_JSON [GLOB_JSON]: the same for
+torch-work.py, against PyTorch's allocator statistics and its profiler."""
 import json
 import sys
 
@@ -14,10 +16,33 @@ def final_records(path):
     return {r["probe"].split(":", 1)[1]: r for r in recs if r.get("final") and "type" not in r}
 
 
+def torch_checks(want, got, check):
+    m, fr = got.get("cudaMalloc", {}), got.get("cudaFree", {})
+    mg, fg = m.get("gpu", {}), fr.get("gpu", {})
+    check("torch cudaMalloc", mg.get("allocs") == want["segments_allocated"] and
+          mg.get("alloc_bytes") == want["reserved_bytes_allocated"],
+          "inferlat %s allocations, %s bytes; the caching allocator's segments %d, %d bytes" % (
+              mg.get("allocs"), mg.get("alloc_bytes"), want["segments_allocated"],
+              want["reserved_bytes_allocated"]))
+    check("torch cudaFree", fg.get("frees") == want["segments_freed"] and
+          fg.get("freed_bytes") == want["reserved_bytes_freed"],
+          "inferlat %s frees, %s bytes; segments freed %d, %d bytes" % (
+              fg.get("frees"), fg.get("freed_bytes"), want["segments_freed"], want["reserved_bytes_freed"]))
+    check("torch live GPU bytes", mg.get("live_bytes") == want["reserved_bytes"],
+          "inferlat %s, reserved %d" % (mg.get("live_bytes"), want["reserved_bytes"]))
+    prof = want["runtime_calls"]
+    for fn in ("cudaLaunchKernel", "cudaMemcpyAsync", "cudaStreamSynchronize", "cudaDeviceSynchronize"):
+        n = got.get(fn, {}).get("calls", 0)
+        check("torch %s" % fn, n == prof.get(fn, 0), "inferlat %d calls, the profiler %d" % (n, prof.get(fn, 0)))
+    print("# the profiler's runtime calls: %s" % ", ".join("%s x%d" % kv for kv in sorted(prof.items())))
+
+
 def main():
-    with open(sys.argv[1]) as f:
+    torch_mode = sys.argv[1] == "--torch"
+    args = sys.argv[2:] if torch_mode else sys.argv[1:]
+    with open(args[0]) as f:
         want = json.load(f)
-    got = final_records(sys.argv[2])
+    got = final_records(args[1])
     results = []
 
     def check(name, ok, detail):
@@ -26,6 +51,10 @@ def main():
 
     def calls(fn):
         return got.get(fn, {}).get("calls", 0)
+
+    if torch_mode:
+        torch_checks(want, got, check)
+        return summary(results, args)
 
     m, fr = got.get("cudaMalloc", {}), got.get("cudaFree", {})
     mg, fg = m.get("gpu", {}), fr.get("gpu", {})
@@ -54,8 +83,12 @@ def main():
     own = want["sync_ns"] / 1e9
     check("synchronization time", abs(sync_s - own) <= max(0.1 * own, 50e-6),
           "inferlat %.6f s, the workload's clock %.6f s" % (sync_s, own))
-    if len(sys.argv) > 3:
-        seen = sorted("%s x%d" % (fn, r["calls"]) for fn, r in final_records(sys.argv[3]).items() if r["calls"])
+    return summary(results, args)
+
+
+def summary(results, args):
+    if len(args) > 2:
+        seen = sorted("%s x%d" % (fn, r["calls"]) for fn, r in final_records(args[2]).items() if r["calls"])
         print("# entry points called: %s" % ", ".join(seen))
     failed = results.count(False)
     print("%d passed, %d failed" % (len(results) - failed, failed))

@@ -49,5 +49,13 @@ def test_bundle_self_contained(wd):
     r2 = run(["/usr/bin/python3", os.path.join(out, "check.py"), bad, empty])
     check(r2.returncode == 1 and r2.stdout.strip().endswith("0 passed, 9 failed"),
           "check.py on figures that do not match: rc %d: %s" % (r2.returncode, r2.stdout))
+    tbad = wd.file("torch-bad.json")
+    with open(tbad, "w") as f:
+        f.write('{"segments_allocated": 3, "segments_freed": 1, "reserved_bytes": 2097152, '
+                '"reserved_bytes_allocated": 6291456, "reserved_bytes_freed": 4194304, '
+                '"runtime_calls": {"cudaLaunchKernel": 7}, "iterations": 1, "iteration_ns_median": 1}\n')
+    r3 = run(["/usr/bin/python3", os.path.join(out, "check.py"), "--torch", tbad, empty])
+    check(r3.returncode == 1 and "not ok - torch cudaLaunchKernel" in r3.stdout,
+          "check.py --torch on figures that do not match: rc %d: %s" % (r3.returncode, r3.stdout))
     return "%.1f MiB, %d libraries inside; 50/50 calls; run.sh --double: %s" % (
         size / 2**20, len(os.listdir(libdir)), lines[-1])
