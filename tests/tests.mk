@@ -93,7 +93,7 @@ fixtures: $(FIXTURE_DIR)/infer-server $(FIXTURE_DIR)/prefork $(CXXFIX_VARIANTS) 
 # those that drive BPF (no kernel needed); a fake stands in for kstats.o.
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-BPF_OBJS   := $(addprefix $(OUTPUT)/user/,kstats.o attach.o calibrate.o calib.o events.o watch.o)
+BPF_OBJS   := $(addprefix $(OUTPUT)/user/,kstats.o session.o calibrate.o calib.o events.o watch.o)
 UNIT_OBJS  := $(filter-out $(BPF_OBJS),$(LIB_OBJS)) $(OUTPUT)/tests/fake_kstats.o
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.h) include/inferlat.h | $(OUTPUT)/tests

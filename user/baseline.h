@@ -24,7 +24,7 @@
 #include "compare.h"
 #include "hist.h"
 #include "report.h"
-#include "window.h"
+#include "agg.h"
 
 struct baseline_probe {
 	char *name;

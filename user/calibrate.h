@@ -21,7 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "attach.h"
+#include "session.h"
 #include "site.h"
 
 #define CALIB_KINDS 3   /* enum site_kind */

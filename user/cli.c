@@ -373,7 +373,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->nspecs++;
 		break;
 	case 'E':
-		if (errexpr_parse(arg, &kind, &bits, err, sizeof(err)))
+		if (probespec_parse_err(arg, &kind, &bits, err, sizeof(err)))
 			return usage_fail("%s", err);
 		if (o->nspecs) {
 			o->specs[o->nspecs - 1].err_kind = kind;

@@ -8,7 +8,7 @@
 #include "httpagg.h"
 #include "httpframe.h"
 #include "probes.h"
-#include "window.h"
+#include "agg.h"
 
 struct ring_buffer;
 

@@ -22,7 +22,7 @@ static void exemplar_free(struct exemplar *e)
 	if (!e)
 		return;
 	for (size_t i = 0; i < e->nframes; i++)
-		sym_frame_free(&e->frames[i]);
+		symbolize_frame_free(&e->frames[i]);
 	free(e);
 }
 

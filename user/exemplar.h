@@ -18,7 +18,7 @@
 #include "inferlat.h"
 #include "probes.h"
 #include "symbolize.h"
-#include "window.h"
+#include "agg.h"
 
 #define EXEMPLAR_TOP 5            /* slowest calls kept per window and per run */
 #define EXEMPLAR_AUTO_QUANTILE 0.999

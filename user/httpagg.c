@@ -4,7 +4,7 @@
 #include <string.h>
 #include "httpagg.h"
 #include "procfs.h"
-#include "window.h"
+#include "agg.h"
 
 static void sum_reset(struct http_sum *s)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include "httpagg.h"
 #include "json.h"
-#include "seqs.h"
-#include "window.h"
+#include "seqtab.h"
+#include "agg.h"
 #include "slo.h"
 #include "utf8.h"
 
@@ -113,7 +113,7 @@ static void put_process(FILE *f, const struct proc_info *p, bool final)
 	double cores;
 
 	fputs(", \"process\": {", f);
-	if (proc_cores(p, final, &cores)) {
+	if (proctab_cores(p, final, &cores)) {
 		fputs("\"cpu_cores\": ", f);
 		put_secs(f, cores);
 		fputs(", ", f);
@@ -199,7 +199,7 @@ static void put_quantiles(FILE *f, const char *name, const struct hist *h)
 	fputc('}', f);
 }
 
-/* Requests from llama.cpp's sequences (seqs.h): what each figure covers is
+/* Requests from llama.cpp's sequences (seqtab.h): what each figure covers is
  * said there and in README. */
 static void put_requests(FILE *f, const struct report *r, const struct row *w)
 {

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "anomaly.h"
-#include "attach.h"
+#include "session.h"
 #include "baseline.h"
 #include "bpfmem.h"
 #include "calibrate.h"
@@ -26,7 +26,7 @@
 #include "log.h"
 #include "privs.h"
 #include "procfs.h"
-#include "procstat.h"
+#include "proctab.h"
 #include "prom.h"
 #include "resolve.h"
 #include "runtimes.h"
@@ -40,7 +40,7 @@
 #include "version.h"
 #include "view.h"
 #include "watch.h"
-#include "window.h"
+#include "agg.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -400,7 +400,7 @@ int main(int argc, char **argv)
 	 * on a download by libdwfl's debuginfod client */
 	unsetenv("DEBUGINFOD_URLS");
 	if (argc > 1 && !strcmp(argv[1], "symbols"))
-		return symbols_main(argc - 1, argv + 1);
+		return symcmd_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "runtimes"))
 		return runtimes_main(argc - 1, argv + 1);
 	anomaly_init(&anomalies);

@@ -10,7 +10,7 @@
 
 static int add_pid(struct object *o, pid_t pid)
 {
-	return pid > 0 ? pid_list_add(&o->pids, &o->npids, pid) : 0;
+	return pid > 0 ? probe_pid_add(&o->pids, &o->npids, pid) : 0;
 }
 
 struct object *objects_find(struct objects *os, uint64_t dev, uint64_t ino)

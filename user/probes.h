@@ -76,6 +76,6 @@ void probe_set_free(struct probe_set *ps);
 /* Free what one probe owns. */
 void probe_clear(struct probe *p);
 /* Append pid to a malloc'ed list unless it is there. 0 or -ENOMEM. */
-int pid_list_add(pid_t **v, size_t *n, pid_t pid);
+int probe_pid_add(pid_t **v, size_t *n, pid_t pid);
 
 #endif

@@ -107,7 +107,7 @@ void probespec_free(struct probe_spec *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int errexpr_parse(const char *text, int *kind, int *bits, char *err, size_t errsz)
+int probespec_parse_err(const char *text, int *kind, int *bits, char *err, size_t errsz)
 {
 	char buf[32];
 	size_t n = 0;
@@ -144,7 +144,7 @@ bad:
 	return -EINVAL;
 }
 
-const char *errexpr_str(int kind, int bits, char *buf, size_t sz)
+const char *probespec_err_str(int kind, int bits, char *buf, size_t sz)
 {
 	const char *op = kind == INFERLAT_ERR_NONZERO ? "!=0" : kind == INFERLAT_ERR_NEG ? "<0" :
 			 kind == INFERLAT_ERR_ZERO ? "==0" : NULL;

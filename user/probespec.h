@@ -3,7 +3,7 @@
  * Probe specs (-e) and error predicates (-E), as text:
  *   [LIB:]SYMBOL[+OFF]   SYMBOL a glob over raw and demangled names
  *   [LIB:]0xOFFSET       a file offset in LIB (stripped code)
- *   ret!=0 | ret<0 | ret==0 | ret64...   (see errexpr_parse)
+ *   ret!=0 | ret<0 | ret==0 | ret64...   (see probespec_parse_err)
  */
 #ifndef INFERLAT_PROBESPEC_H
 #define INFERLAT_PROBESPEC_H
@@ -60,7 +60,7 @@ void probespec_free(struct probe_spec *s);
  * C int (status codes; the upper half of rax is undefined for int returns);
  * 'ret64...' compares the whole register (pointers, long). 0 or -EINVAL.
  */
-int errexpr_parse(const char *text, int *kind, int *bits, char *err, size_t errsz);
-const char *errexpr_str(int kind, int bits, char *buf, size_t sz);
+int probespec_parse_err(const char *text, int *kind, int *bits, char *err, size_t errsz);
+const char *probespec_err_str(int kind, int bits, char *buf, size_t sz);
 
 #endif

@@ -26,7 +26,7 @@
 #include <sys/types.h>
 #include "kstats.h"
 #include "probes.h"
-#include "window.h"
+#include "agg.h"
 
 #define PROM_NBOUNDS 104
 

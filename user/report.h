@@ -9,7 +9,7 @@
 #include <sys/types.h>
 #include "bpfmem.h"
 #include "probes.h"
-#include "procstat.h"
+#include "proctab.h"
 
 struct slo_set;
 struct exemplar;
@@ -70,7 +70,7 @@ struct row {                  /* one probe in one process */
 	struct anomaly_mark anomaly;   /* windows only */
 	uint64_t exemplars;       /* slow calls sent with their stack (whole probe) */
 	uint64_t exemplar_drops;  /* ... and not sent: their ring buffer was full */
-	const struct seq_sum *req;  /* llama_decode: requests from the sequences (seqs.h), or NULL */
+	const struct seq_sum *req;  /* llama_decode: requests from the sequences (seqtab.h), or NULL */
 };
 
 struct http_row {             /* HTTP requests of one process, port, method and route */

@@ -552,7 +552,7 @@ int resolve_probes(const struct probe_spec *specs, size_t nspecs, const struct t
 		struct object *o = objects_find(all, p->dev, p->ino);
 
 		for (size_t j = 0; o && j < o->npids; j++) {
-			err = pid_list_add(&p->pids, &p->npids, o->pids[j]);
+			err = probe_pid_add(&p->pids, &p->npids, o->pids[j]);
 			if (err)
 				goto fail;
 		}

@@ -250,7 +250,7 @@ static int add_spec(struct probe_spec **specs, size_t *nspecs, const char *text,
 		log_err("-r %s: %s", p->name, err);
 		return -EINVAL;
 	}
-	if (pp->err && errexpr_parse(pp->err, &kind, &bits, err, sizeof(err))) {
+	if (pp->err && probespec_parse_err(pp->err, &kind, &bits, err, sizeof(err))) {
 		log_err("-r %s: %s", p->name, err);
 		probespec_free(s);
 		return -EINVAL;

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "log.h"
 #include "probes.h"
-#include "procstat.h"
+#include "proctab.h"
 #include "silence.h"
 
 static struct silent_probe *entry(struct silence *s, uint32_t id)
@@ -43,7 +43,7 @@ int silence_judge(struct silence *s, const struct report *r)
 			continue;
 		e->seen_s += r->span_s;
 		/* the process is known only where it alone is traced */
-		if (!w->proc || !proc_cores(w->proc, false, &cores))
+		if (!w->proc || !proctab_cores(w->proc, false, &cores))
 			continue;
 		e->cpu_s += cores * r->span_s;
 		if (e->cpu_s < SILENCE_CPU_S)

@@ -25,7 +25,7 @@ void symbolizer_free(struct symbolizer *s)
 	memset(s, 0, sizeof(*s));
 }
 
-void sym_frame_free(struct sym_frame *f)
+void symbolize_frame_free(struct sym_frame *f)
 {
 	free(f->object);
 	free(f->func);

@@ -34,11 +34,11 @@ struct symbolizer {
 void symbolizer_init(struct symbolizer *s, const char *debug_root);
 void symbolizer_free(struct symbolizer *s);
 /*
- * ip of pid into out (strings malloc'ed: sym_frame_free). ret_addr: ip is a
+ * ip of pid into out (strings malloc'ed: symbolize_frame_free). ret_addr: ip is a
  * return address, looked up one byte back (a call may be a function's last
  * instruction). 0, or -ENOMEM; an address nothing names is not an error.
  */
 int symbolize(struct symbolizer *s, pid_t pid, uint64_t ip, bool ret_addr, struct sym_frame *out);
-void sym_frame_free(struct sym_frame *f);
+void symbolize_frame_free(struct sym_frame *f);
 
 #endif

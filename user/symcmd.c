@@ -136,7 +136,7 @@ static void print_object(struct object *o, const struct probe_spec *pat, size_t 
 	}
 }
 
-int symbols_main(int argc, char **argv)
+int symcmd_main(int argc, char **argv)
 {
 	struct sym_options o = { 0 };
 	struct probe_spec pat = { 0 };

@@ -9,6 +9,6 @@
 #define INFERLAT_SYMCMD_H
 
 /* argv[0] is "symbols". Returns the exit status. */
-int symbols_main(int argc, char **argv);
+int symcmd_main(int argc, char **argv);
 
 #endif

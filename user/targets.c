@@ -15,28 +15,13 @@
 #include "procfs.h"
 #include "targets.h"
 
-int pid_list_add(pid_t **v, size_t *n, pid_t pid)
-{
-	pid_t *nv;
-
-	for (size_t i = 0; i < *n; i++)
-		if ((*v)[i] == pid)
-			return 0;
-	nv = realloc(*v, (*n + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[(*n)++] = pid;
-	return 0;
-}
-
 /* Processes found running a target now: traced from the start. */
 static int add_found(struct targets *t, pid_t *found, size_t nfound)
 {
 	int err = 0;
 
 	for (size_t j = 0; j < nfound && !err; j++)
-		err = pid_list_add(&t->pids, &t->npids, found[j]);
+		err = probe_pid_add(&t->pids, &t->npids, found[j]);
 	free(found);
 	return err;
 }
@@ -61,7 +46,7 @@ int targets_build(const pid_t *pids, size_t npids, char *const *exes, size_t nex
 		case PROC_RUNNING:
 			break;
 		}
-		err = pid_list_add(&t->pids, &t->npids, pids[i]);
+		err = probe_pid_add(&t->pids, &t->npids, pids[i]);
 		if (err)
 			return err;
 	}
@@ -193,7 +178,7 @@ int targets_spawn(struct targets *t, char *const *argv)
 		err = -errno;
 		goto fail;
 	}
-	return pid_list_add(&t->pids, &t->npids, pid);
+	return probe_pid_add(&t->pids, &t->npids, pid);
 fail:
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -219,22 +204,4 @@ void targets_free(struct targets *t)
 	free(t->comms);
 	free(t->pids);
 	memset(t, 0, sizeof(*t));
-}
-
-void probe_clear(struct probe *p)
-{
-	free(p->name);
-	free(p->object);
-	free(p->attach_path);
-	free(p->symbol);
-	free(p->pids);
-	memset(p, 0, sizeof(*p));
-}
-
-void probe_set_free(struct probe_set *ps)
-{
-	for (size_t i = 0; i < ps->n; i++)
-		probe_clear(&ps->v[i]);
-	free(ps->v);
-	memset(ps, 0, sizeof(*ps));
 }

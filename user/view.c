@@ -4,7 +4,7 @@
 #include <unistd.h>
 #include "exemplar.h"
 #include "hist.h"
-#include "seqs.h"
+#include "seqtab.h"
 #include "slo.h"
 #include "view.h"
 
@@ -279,7 +279,7 @@ static void put_processes(struct view *v, const struct report *r)
 				"THREADS");
 			header = true;
 		}
-		if (proc_cores(p, r->final, &ncores))
+		if (proctab_cores(p, r->final, &ncores))
 			snprintf(cores, sizeof(cores), "%.2f", ncores);
 		else
 			strcpy(cores, "-");

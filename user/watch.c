@@ -221,7 +221,7 @@ static int rescan(struct watch *w, const struct pending_pid *q)
 			continue;
 		}
 		for (size_t j = before; !w->ps->filter_tgid && j < w->ps->n && !err; j++)
-			err = pid_list_add(&w->ps->v[j].pids, &w->ps->v[j].npids, q->pid);
+			err = probe_pid_add(&w->ps->v[j].pids, &w->ps->v[j].npids, q->pid);
 		added += r;
 	}
 	objects_free(&now);

@@ -17,7 +17,7 @@
 #define INFERLAT_WATCH_H
 
 #include <stdint.h>
-#include "attach.h"
+#include "session.h"
 #include "calibrate.h"
 #include "objects.h"
 #include "resolve.h"

@@ -38,11 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(err[0] && memchr(err, '\0', sizeof(err)));
 		FUZZ_ASSERT(!ps.text && !ps.lib && !ps.symbol);
 	}
-	if (!errexpr_parse(s, &kind, &bits, err, sizeof(err))) {
+	if (!probespec_parse_err(s, &kind, &bits, err, sizeof(err))) {
 		int k2, b2;
 
-		FUZZ_ASSERT(errexpr_str(kind, bits, buf, sizeof(buf)));
-		FUZZ_ASSERT(!errexpr_parse(buf, &k2, &b2, err, sizeof(err)) && k2 == kind && b2 == bits);
+		FUZZ_ASSERT(probespec_err_str(kind, bits, buf, sizeof(buf)));
+		FUZZ_ASSERT(!probespec_parse_err(buf, &k2, &b2, err, sizeof(err)) && k2 == kind && b2 == bits);
 	}
 	if (!cli_parse_duration(s, &d))
 		FUZZ_ASSERT(isfinite(d) && d > 0);

@@ -72,18 +72,18 @@ static void test_errexpr(void **state)
 	char err[256];
 	int kind, bits;
 
-	assert_int_equal(errexpr_parse("ret!=0", &kind, &bits, err, sizeof(err)), 0);
+	assert_int_equal(probespec_parse_err("ret!=0", &kind, &bits, err, sizeof(err)), 0);
 	assert_int_equal(kind, INFERLAT_ERR_NONZERO);
 	assert_int_equal(bits, 32);
-	assert_int_equal(errexpr_parse(" ret < 0 ", &kind, &bits, err, sizeof(err)), 0);
+	assert_int_equal(probespec_parse_err(" ret < 0 ", &kind, &bits, err, sizeof(err)), 0);
 	assert_int_equal(kind, INFERLAT_ERR_NEG);
-	assert_int_equal(errexpr_parse("ret64==0", &kind, &bits, err, sizeof(err)), 0);
+	assert_int_equal(probespec_parse_err("ret64==0", &kind, &bits, err, sizeof(err)), 0);
 	assert_int_equal(kind, INFERLAT_ERR_ZERO);
 	assert_int_equal(bits, 64);
-	assert_int_equal(errexpr_parse("ret>0", &kind, &bits, err, sizeof(err)), -22);
-	assert_int_equal(errexpr_parse("rc!=0", &kind, &bits, err, sizeof(err)), -22);
-	assert_int_equal(errexpr_parse("", &kind, &bits, err, sizeof(err)), -22);
-	assert_int_equal(errexpr_parse("ret<0 ; rm -rf /", &kind, &bits, err, sizeof(err)), -22);
+	assert_int_equal(probespec_parse_err("ret>0", &kind, &bits, err, sizeof(err)), -22);
+	assert_int_equal(probespec_parse_err("rc!=0", &kind, &bits, err, sizeof(err)), -22);
+	assert_int_equal(probespec_parse_err("", &kind, &bits, err, sizeof(err)), -22);
+	assert_int_equal(probespec_parse_err("ret<0 ; rm -rf /", &kind, &bits, err, sizeof(err)), -22);
 }
 
 int main(void)

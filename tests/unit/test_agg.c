@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "fake_kstats.h"
-#include "window.h"
+#include "agg.h"
 
 static struct probe probes[2] = {
 	{ .id = 0, .name = "lib.so:a" },

@@ -5,8 +5,8 @@
  * smaps_rollup is readable) and thread count. A process that exits is marked
  * so, reported once more, then dropped.
  */
-#ifndef INFERLAT_PROCSTAT_H
-#define INFERLAT_PROCSTAT_H
+#ifndef INFERLAT_PROCTAB_H
+#define INFERLAT_PROCTAB_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,11 +54,11 @@ struct proc_info *proctab_get(struct proctab *t, pid_t pid, double now);
 void proctab_window(struct proctab *t, double now);
 /* Cores used over the last window, or since first seen (whole_run): false
  * until two samples are apart in time. */
-bool proc_cores(const struct proc_info *p, bool whole_run, double *cores);
+bool proctab_cores(const struct proc_info *p, bool whole_run, double *cores);
 
 /* Parse the fields inferlat uses from a /proc/PID/stat line (exposed for
  * tests): 0, or -EINVAL. */
-int procstat_parse_stat(const char *line, char *state, uint64_t *ticks, unsigned *threads,
+int proctab_parse_stat(const char *line, char *state, uint64_t *ticks, unsigned *threads,
 			uint64_t *rss_pages);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The BPF skeleton's life: open, configure, load, attach, detach. */
-#ifndef INFERLAT_ATTACH_H
-#define INFERLAT_ATTACH_H
+#ifndef INFERLAT_SESSION_H
+#define INFERLAT_SESSION_H
 
 #include <stdint.h>
 #include <linux/types.h>

@@ -10,7 +10,7 @@
 #include <math.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "procstat.h"
+#include "proctab.h"
 
 static void test_parse_stat(void **state)
 {
@@ -21,13 +21,13 @@ static void test_parse_stat(void **state)
 	unsigned threads;
 	char st;
 
-	assert_int_equal(procstat_parse_stat(line, &st, &ticks, &threads, &rss), 0);
+	assert_int_equal(proctab_parse_stat(line, &st, &ticks, &threads, &rss), 0);
 	assert_int_equal(st, 'S');
 	assert_int_equal(ticks, 200);
 	assert_int_equal(threads, 7);
 	assert_int_equal(rss, 2560);
-	assert_int_equal(procstat_parse_stat("4242 (x S 1", &st, &ticks, &threads, &rss), -22);
-	assert_int_equal(procstat_parse_stat("", &st, &ticks, &threads, &rss), -22);
+	assert_int_equal(proctab_parse_stat("4242 (x S 1", &st, &ticks, &threads, &rss), -22);
+	assert_int_equal(proctab_parse_stat("", &st, &ticks, &threads, &rss), -22);
 }
 
 static double clock_s(clockid_t c)
@@ -72,7 +72,7 @@ static void test_self_sample(void **state)
 	/* a last window one tick long (at exit) says nothing of the run: the
 	 * run's figure is CPU time over all the time seen */
 	proctab_window(&t, t1 + 0.001);
-	assert_true(proc_cores(p, true, &cores));
+	assert_true(proctab_cores(p, true, &cores));
 	assert_true(fabs(cores * (t1 + 0.001 - t0) - (cpu1 - cpu0)) <= 0.021);
 	assert_true(cores > 0.5);
 	assert_true(proctab_get(&t, getpid(), 0) == p);

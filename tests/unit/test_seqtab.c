@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "seqs.h"
+#include "seqtab.h"
 
 #define MS 1000000ull
 

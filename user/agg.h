@@ -6,15 +6,15 @@
  * which a probe lost events takes that probe's figures from the kernel when
  * only one process called it.
  */
-#ifndef INFERLAT_WINDOW_H
-#define INFERLAT_WINDOW_H
+#ifndef INFERLAT_AGG_H
+#define INFERLAT_AGG_H
 
 #include "gpumem.h"
 #include "hist.h"
 #include "kstats.h"
-#include "procstat.h"
+#include "proctab.h"
 #include "report.h"
-#include "seqs.h"
+#include "seqtab.h"
 
 struct series;
 

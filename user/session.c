@@ -8,7 +8,7 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "attach.h"
+#include "session.h"
 #include "bpfmem.h"
 #include "calibrate.h"
 #include "inferlat.h"
@@ -316,7 +316,7 @@ int session_attach_for_pid(struct session *s, struct probe_set *ps, uint64_t dev
 			continue;
 		if (lead == ps->n)
 			lead = i;
-		err = pid_list_add(&p->pids, &p->npids, pid);
+		err = probe_pid_add(&p->pids, &p->npids, pid);
 	}
 	if (!err && lead < ps->n)
 		err = attach_group(s, ps, 0, lead, pid, offs, cookies);

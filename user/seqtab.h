@@ -20,8 +20,8 @@
  * own queue and network) is not seen: these figures start at the first
  * prompt token's decode, not at the HTTP request's arrival.
  */
-#ifndef INFERLAT_SEQS_H
-#define INFERLAT_SEQS_H
+#ifndef INFERLAT_SEQTAB_H
+#define INFERLAT_SEQTAB_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "seqs.h"
+#include "seqtab.h"
 
 struct seq_state {
 	uint64_t ctx;

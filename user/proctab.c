@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "procfs.h"
-#include "procstat.h"
+#include "proctab.h"
 
 int proctab_init(struct proctab *t)
 {
@@ -24,7 +24,7 @@ void proctab_free(struct proctab *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int procstat_parse_stat(const char *line, char *state, uint64_t *ticks, unsigned *threads,
+int proctab_parse_stat(const char *line, char *state, uint64_t *ticks, unsigned *threads,
 			uint64_t *rss_pages)
 {
 	unsigned long long utime, stime, rss;
@@ -71,7 +71,7 @@ static int sample(struct proctab *t, struct proc_info *p, double now)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
 	if (read_small(path, buf, sizeof(buf)))
 		return -ESRCH;
-	if (procstat_parse_stat(buf, &state, &ticks, &threads, &rss_pages))
+	if (proctab_parse_stat(buf, &state, &ticks, &threads, &rss_pages))
 		return -EINVAL;
 	if (state == 'Z' || state == 'X')
 		return -ESRCH;
@@ -133,7 +133,7 @@ struct proc_info *proctab_get(struct proctab *t, pid_t pid, double now)
 	return p;
 }
 
-bool proc_cores(const struct proc_info *p, bool whole_run, double *cores)
+bool proctab_cores(const struct proc_info *p, bool whole_run, double *cores)
 {
 	if (!whole_run) {
 		*cores = p->cpu_cores;
