@@ -7,12 +7,11 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "exitcode.h"
 #include "probespec.h"
 #include "prom.h"
 #include "slo.h"
 
-#define EXIT_USAGE 2
-#define EXIT_CHECK 3   /* an SLO check failed, or a regression against --baseline */
 
 struct options {
 	pid_t *pids;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "exitcode.h"
 #include "log.h"
 #include "ortapi.h"
 #include "procfs.h"

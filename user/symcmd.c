@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "exitcode.h"
 #include "log.h"
 #include "objects.h"
 #include "probespec.h"
