@@ -93,12 +93,12 @@ fixtures: $(FIXTURE_DIR)/infer-server $(FIXTURE_DIR)/prefork $(CXXFIX_VARIANTS) 
 # those that drive BPF (no kernel needed); a fake stands in for kstats.o.
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-BPF_OBJS   := $(addprefix $(OUTPUT)/user/,kstats.o session.o calibrate.o calib.o events.o watch.o)
+BPF_OBJS   := $(addprefix $(OUTPUT)/user/,app.o kstats.o session.o calibrate.o calib.o events.o watch.o)
 UNIT_OBJS  := $(filter-out $(BPF_OBJS),$(LIB_OBJS)) $(OUTPUT)/tests/fake_kstats.o
 
-$(OUTPUT)/tests/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.h) include/inferlat.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/%.o: tests/unit/%.c | $(SKELS) $(OUTPUT)/version.h $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser -Itests/unit -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Iuser -Itests/unit -c $< -o $@
 
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(UNIT_OBJS)
 	$(call msg,LINK,$@)
@@ -130,7 +130,7 @@ sanitize: sanitize-build
 integration: $(OUTPUT)/inferlat fixtures runtime-fixtures bench-tools
 	$(Q)tests/run.sh --integration
 
-test: deps
+test: deps-present
 	$(Q)$(MAKE) --no-print-directory all fixtures runtime-fixtures bench-tools $(UNIT_BINS) sanitize-build fuzz-build
 	$(Q)INFERLAT_SANITIZED=$(SAN_OUTPUT)/inferlat INFERLAT_FUZZ_DIR=$(FUZZ_OUTPUT) tests/run.sh \
 		--unit $(UNIT_BINS) $(SAN_UNIT_BINS) tests/fuzz/regress.sh --integration

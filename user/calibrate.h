@@ -24,15 +24,6 @@
 #include "session.h"
 #include "site.h"
 
-#define CALIB_KINDS 3   /* enum site_kind */
-
-struct calibration {
-	bool measured[CALIB_KINDS];
-	uint32_t overhead_ns[CALIB_KINDS];
-	uint64_t calls[CALIB_KINDS];
-	uint32_t hit_cost_ns[CALIB_KINDS];   /* median call time probed minus bare */
-};
-
 /* Measure the kinds probes [first, n) use that c has not measured yet
  * (session_attach_probes() applies them). 0 or -errno (explained). */
 int calibrate(struct session *s, const struct probe_set *ps, size_t first, struct calibration *c);

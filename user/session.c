@@ -10,7 +10,6 @@
 #include <bpf/libbpf.h>
 #include "session.h"
 #include "bpfmem.h"
-#include "calibrate.h"
 #include "inferlat.h"
 #include "inferlat.skel.h"
 #include "log.h"
@@ -391,14 +390,6 @@ static bool multi_supported(void)
 	return errno == EBADF;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int session_start(struct session *s, struct probe_set *ps, const struct targets *t,
 		  const struct attach_opts *o)
 {
@@ -406,7 +397,6 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	/* the calibration probes follow the real ones and the room kept */
 	uint32_t slots = o->slots > ps->n ? o->slots : (uint32_t)ps->n;
 	uint32_t nprobes = slots + INFERLAT_CALIB_PROBES;
-	double t0;
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -545,17 +535,6 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	     (err = attach_tp(s, skel->progs.on_sys_exit, "sys_exit"))))
 		goto fail;
 
-	if (o->calib) {
-		err = ps->pending ? calibrate_all(s, o->calib) : calibrate(s, ps, 0, o->calib);
-		if (err)
-			goto fail;
-	}
-
-	t0 = now_s();
-	err = session_attach_probes(s, ps, 0, o->calib);
-	if (err)
-		goto fail;
-	s->attach_s = now_s() - t0;
 	return 0;
 map_fail:
 	log_err("cannot fill the BPF maps: %s", strerror(-err));

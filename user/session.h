@@ -3,6 +3,7 @@
 #ifndef INFERLAT_SESSION_H
 #define INFERLAT_SESSION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "probes.h"
@@ -24,18 +25,25 @@ struct session {
 	int conns_fd;        /* --http: the followed connections, (tgid, fd) -> id */
 	const struct sock_counters *sock_counters;   /* --http: the kernel's, live */
 	uint64_t slow_ns;    /* the slow-call threshold new probes start with (0: none) */
-	double attach_s;     /* wall time spent attaching */
 	bool multi;          /* uprobe_multi links (else one perf uprobe per site) */
 	bool no_split;       /* --no-split: no time split, no scheduler programs */
 	uint32_t slots;      /* probe ids the maps hold; calibration ids follow */
 };
 
-struct calibration;
+#define CALIB_KINDS 3   /* enum site_kind */
+
+/* What a probe adds to the durations it measures, by site kind: measured by
+ * calibrate() through a session, subtracted in the kernel by the session. */
+struct calibration {
+	bool measured[CALIB_KINDS];
+	uint32_t overhead_ns[CALIB_KINDS];
+	uint64_t calls[CALIB_KINDS];
+	uint32_t hit_cost_ns[CALIB_KINDS];   /* median call time probed minus bare */
+};
 
 struct attach_opts {
 	bool follow_forks;   /* COMMAND: descendants of traced processes are traced */
 	unsigned ringbuf_bytes;
-	struct calibration *calib;   /* measure and subtract probe overhead; NULL: raw */
 	uint32_t slots;      /* probe ids to make room for (>= the probes given) */
 	bool no_multi;       /* one perf uprobe per site even where uprobe_multi exists */
 	uint32_t max_threads;   /* thread table size; 0: INFERLAT_MAX_THREADS */
@@ -47,7 +55,8 @@ struct attach_opts {
 };
 
 /* Load the BPF programs sized for the probes, fill the target maps and attach
- * every probe. Explains failures; 0 or -errno. */
+ * the tracepoints; the probes follow with session_attach_probes() once the
+ * caller has calibrated them. Explains failures; 0 or -errno. */
 int session_start(struct session *s, struct probe_set *ps, const struct targets *t,
 		  const struct attach_opts *o);
 /* Attach entry and return programs at n file offsets of path, for one
