@@ -11,15 +11,30 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 LIBBPF_MIN := 1.4
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf libelf libdw 2>/dev/null)
-DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw 2>/dev/null)
+# pkg-config name -> the Debian package that ships it (scripts/deps.sh)
+PKGS_DEB := libbpf:libbpf-dev libelf:libelf-dev libdw:libdw-dev json-c:libjson-c-dev
+# The goals that install what is missing first and build in a sub-make, or
+# build nothing: only the others need the libraries now. A missing one stops
+# the build here, named, rather than as a missing header or symbol later.
+NO_PKG_GOALS := deps deps-present test demo bench help clean
+ifneq ($(filter-out $(NO_PKG_GOALS),$(or $(MAKECMDGOALS),all)),)
+PKGS_MISSING := $(strip $(foreach p,$(PKGS_DEB),$(if $(shell $(PKG_CONFIG) --exists $(firstword $(subst :, ,$(p))) \
+	&& echo y),,$(lastword $(subst :, ,$(p))))))
+ifneq ($(PKGS_MISSING),)
+$(error $(PKG_CONFIG) finds no $(PKGS_MISSING): run make deps as root (Debian 12), or install them)
+endif
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf libelf libdw)
+DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs libbpf libelf libdw json-c)
+endif
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
             -D_GNU_SOURCE \
             -Iinclude -I$(OUTPUT) $(DEPS_CFLAGS)
-# json-c by its <json-c/...> path: its own -I would shadow user/json.h
-LDLIBS   += $(DEPS_LIBS) $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null) -lz -lm -liberty
+# json-c by its <json-c/...> path (no --cflags): its own -I would shadow user/json.h
+LDLIBS   += $(DEPS_LIBS) -lz -lm -liberty
+# each object's header dependencies, written as it is compiled
+DEPFLAGS  = -MMD -MP -MF $(@:.o=.d)
 # for builds with other instrumentation (the sanitizer build of make test)
 CFLAGS   += $(EXTRA_CFLAGS)
 LDFLAGS  += $(EXTRA_LDFLAGS)
@@ -45,7 +60,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 .DELETE_ON_ERROR:
 .SECONDARY:
 FORCE:
-.PHONY: runtime-fixtures FORCE all deps check-libbpf test unit unit-bins sanitize sanitize-build integration demo install clean help fixtures
+.PHONY: runtime-fixtures FORCE all deps deps-present check-libbpf test unit unit-bins sanitize sanitize-build integration demo install clean help fixtures
 
 all: $(OUTPUT)/inferlat
 
@@ -67,6 +82,11 @@ help:
 deps:
 	$(Q)scripts/deps.sh
 
+# test, demo and bench: the installer runs only when something is missing
+# (the check reads dpkg's database and runtimes/, as any user)
+deps-present:
+	$(Q)scripts/deps.sh --check || scripts/deps.sh
+
 check-libbpf:
 	$(Q)$(PKG_CONFIG) --atleast-version=$(LIBBPF_MIN) libbpf || \
 		{ echo "libbpf >= $(LIBBPF_MIN) is required (Debian 12: make deps installs it from bookworm-backports)" >&2; exit 1; }
@@ -78,10 +98,10 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT) check-libbpf
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/inferlat.h $(wildcard bpf/*.bpf.h) $(OUTPUT)/vmlinux.h
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) \
-		$(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
+		$(CLANG_BPF_SYS_INCLUDES) $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -93,11 +113,11 @@ $(OUTPUT)/version.h: FORCE | $(OUTPUT)
 	$(Q)v='#define INFERLAT_VERSION "$(VERSION)"'; \
 		[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
 
-$(OUTPUT)/user/cli.o $(OUTPUT)/user/main.o: $(OUTPUT)/version.h
-
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) include/inferlat.h $(SKELS) | $(OUTPUT)/user
+# Generated headers come first (order-only); after the first build each
+# object's .d names the headers it really includes, these among them.
+$(OUTPUT)/user/%.o: user/%.c | $(SKELS) $(OUTPUT)/version.h $(OUTPUT)/user
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Iuser -c $< -o $@
 
 $(OUTPUT)/user/%.o: user/%.S | $(OUTPUT)/user
 	$(call msg,AS,$@)
@@ -107,6 +127,8 @@ $(OUTPUT)/inferlat: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)
+
 include tests/tests.mk
 include tests/bench/bench.mk
 include tests/fuzz/fuzz.mk
@@ -115,7 +137,7 @@ install: $(OUTPUT)/inferlat
 	install -D -m 0755 $(OUTPUT)/inferlat $(DESTDIR)$(PREFIX)/bin/inferlat
 	install -D -m 0644 inferlat.8 $(DESTDIR)$(PREFIX)/share/man/man8/inferlat.8
 
-demo: deps
+demo: deps-present
 	$(Q)$(MAKE) --no-print-directory all fixtures
 	$(Q)OUTPUT=$(OUTPUT) scripts/demo.sh
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything inferlat needs to build, test, benchmark and demo on
 # Debian 12 (bookworm). Idempotent: when every package is present at a good
-# version it changes nothing and prints nothing but one line.
+# version it changes nothing and prints nothing but one line. --check only
+# says, by its exit status, whether everything is present (any user; make
+# test runs the installer only when it is not).
 set -euo pipefail
 
 # libbpf >= 1.4 (uprobe.multi, cookies on multi links) and elfutils 0.192 come
@@ -30,11 +32,6 @@ MIN_LIBBPF=1.4
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
-if [ "$(id -u)" -ne 0 ]; then
-	log "must run as root (it installs Debian packages): sudo make deps"
-	exit 1
-fi
-
 installed() { # pkg -> 0 when installed
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
@@ -60,7 +57,16 @@ for p in "${BACKPORTS_PKGS[@]}"; do installed "$p" || need_bpo=1; done
 libbpf_ok || need_bpo=1
 
 # the inference runtimes of the preset tests, from npm (scripts/runtimes.sh)
-runtimes() { "$(dirname "$0")/runtimes.sh"; }
+runtimes() { "$(dirname "$0")/runtimes.sh" "$@"; }
+
+if [ "${1:-}" = --check ]; then
+	[ ${#missing[@]} -eq 0 ] && [ $need_bpo -eq 0 ] && runtimes --check
+	exit
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	log "must run as root (it installs Debian packages): sudo make deps"
+	exit 1
+fi
 
 if [ ${#missing[@]} -eq 0 ] && [ $need_bpo -eq 0 ]; then
 	log "all dependencies present"

@@ -8,7 +8,7 @@
 # (CUDA, Vulkan, arm: ~700 MB) as optional dependencies; the one named here
 # explicitly (@node-llama-cpp/linux-x64) still installs.
 # Exact versions: the tests link the library file names these carry.
-# Idempotent: prints one line when all three are present.
+# Idempotent: prints one line when all three are present; --check prints nothing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +26,11 @@ have() {
 		[ -e "$DIR/node_modules/onnxruntime-common/package.json" ]
 }
 
+# --check: present or not, by the exit status alone
+if [ "${1:-}" = --check ]; then
+	have
+	exit
+fi
 if have; then
 	log "llama.cpp, node-llama-cpp and ONNX Runtime present in runtimes/"
 	exit 0

@@ -63,6 +63,6 @@ bench-tools: $(BENCH_DIR)/floor $(BENCH_DIR)/libmany.so $(BENCH_DIR)/kernel-head
 # runtime-fixtures (tests/tests.mk): the llama.cpp harness, for section 6; the
 # runtimes themselves come with deps (scripts/runtimes.sh), the models are
 # made by scripts/bench.py at run time with the preset tests' own scripts
-bench: deps
+bench: deps-present
 	$(Q)$(MAKE) --no-print-directory all fixtures runtime-fixtures bench-tools
 	$(Q)/usr/bin/python3 scripts/bench.py --build $(OUTPUT)
