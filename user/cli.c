@@ -317,25 +317,85 @@ static const char *optin_presets(unsigned optin)
 	return buf;
 }
 
-static error_t parse_opt(int key, char *arg, struct argp_state *state);
-static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
-
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+/* All of s up to stop (',' in a list; '\0': the whole argument), a number
+ * from min to max in base 10 (base 0: also 0x...); *next is past it. */
+static int parse_uint_to(const char *s, int base, char stop, long long min, long long max,
+			 long long *out, const char **next)
 {
-	struct options *o = state->input;
-	char err[512];
-	long long ll;
 	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, base);
+	if (errno || end == s || (*end && *end != stop) || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	if (next)
+		*next = *end ? end + 1 : end;
+	return 0;
+}
+
+static int parse_uint(const char *arg, long long min, long long max, long long *out)
+{
+	return parse_uint_to(arg, 10, '\0', min, max, out, NULL);
+}
+
+/* --http=PORT,...: none is every TCP port */
+static error_t parse_http_ports(struct options *o, const char *arg)
+{
+	long long port;
+
+	o->http = true;
+	for (const char *p = arg; p && *p;) {
+		if (parse_uint_to(p, 10, ',', 1, 65535, &port, &p))
+			return usage_fail("--http=%s: expected TCP ports 1..65535, separated by commas", arg);
+		if (o->nhttp_ports == INFERLAT_MAX_HTTP_PORTS)
+			return usage_fail("--http=%s: at most %d ports", arg, INFERLAT_MAX_HTTP_PORTS);
+		o->http_ports = grow(o->http_ports, o->nhttp_ports, sizeof(*o->http_ports));
+		o->http_ports[o->nhttp_ports++] = (uint16_t)port;
+	}
+	return 0;
+}
+
+/* -e SPEC, and -E PRED for the -e before it (or every -e after, when first) */
+static error_t parse_probe(struct options *o, int key, const char *arg)
+{
+	char err[512];
 	int kind, bits;
+
+	if (key == 'e') {
+		o->specs = grow(o->specs, o->nspecs, sizeof(*o->specs));
+		if (probespec_parse(arg, &o->specs[o->nspecs], err, sizeof(err)))
+			return usage_fail("%s", err);
+		o->specs[o->nspecs].err_kind = o->default_err_kind;
+		o->specs[o->nspecs].ret_bits = o->default_ret_bits;
+		o->nspecs++;
+		return 0;
+	}
+	if (probespec_parse_err(arg, &kind, &bits, err, sizeof(err)))
+		return usage_fail("%s", err);
+	if (o->nspecs) {
+		o->specs[o->nspecs - 1].err_kind = kind;
+		o->specs[o->nspecs - 1].ret_bits = bits;
+	} else {
+		o->default_err_kind = kind;
+		o->default_ret_bits = bits;
+	}
+	return 0;
+}
+
+/* What is traced: targets, probes, presets, requests and the kernel side's
+ * sizes. ARGP_ERR_UNKNOWN for the other keys. */
+static error_t parse_traced(struct options *o, int key, char *arg)
+{
+	long long v;
 
 	switch (key) {
 	case 'p':
-		errno = 0;
-		ll = strtoll(arg, &end, 10);
-		if (errno || *end || end == arg || ll <= 0 || ll > INT_MAX)
+		if (parse_uint(arg, 1, INT_MAX, &v))
 			return usage_fail("-p %s: not a process id (a positive number)", arg);
 		o->pids = grow(o->pids, o->npids, sizeof(*o->pids));
-		o->pids[o->npids++] = (pid_t)ll;
+		o->pids[o->npids++] = (pid_t)v;
 		break;
 	case 'x':
 		o->exes = grow(o->exes, o->nexes, sizeof(*o->exes));
@@ -347,9 +407,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   arg, INFERLAT_COMM_LEN - 1);
 		o->comms = grow(o->comms, o->ncomms, sizeof(*o->comms));
 		o->comms[o->ncomms++] = strdup(arg);
-		break;
-	case OPT_NO_MULTI:
-		o->no_multi = true;
 		break;
 	case 'r':
 		if (!runtimes_known(arg))
@@ -365,62 +422,76 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->optins |= RUNTIMES_BREAKDOWN;
 		break;
 	case 'e':
-		o->specs = grow(o->specs, o->nspecs, sizeof(*o->specs));
-		if (probespec_parse(arg, &o->specs[o->nspecs], err, sizeof(err)))
-			return usage_fail("%s", err);
-		o->specs[o->nspecs].err_kind = o->default_err_kind;
-		o->specs[o->nspecs].ret_bits = o->default_ret_bits;
-		o->nspecs++;
-		break;
 	case 'E':
-		if (probespec_parse_err(arg, &kind, &bits, err, sizeof(err)))
-			return usage_fail("%s", err);
-		if (o->nspecs) {
-			o->specs[o->nspecs - 1].err_kind = kind;
-			o->specs[o->nspecs - 1].ret_bits = bits;
-		} else {
-			o->default_err_kind = kind;
-			o->default_ret_bits = bits;
-		}
-		break;
+		return parse_probe(o, key, arg);
+	case OPT_HTTP:
+		return parse_http_ports(o, arg);
 	case OPT_MAX_PROBES:
-		errno = 0;
-		ll = strtoll(arg, &end, 10);
-		if (errno || *end || end == arg || ll <= 0 || ll > INFERLAT_MAX_PROBES)
-			return usage_fail("--max-probes %s: expected 1..%d", arg,
-				     INFERLAT_MAX_PROBES);
-		o->max_probes = (size_t)ll;
+		if (parse_uint(arg, 1, INFERLAT_MAX_PROBES, &v))
+			return usage_fail("--max-probes %s: expected 1..%d", arg, INFERLAT_MAX_PROBES);
+		o->max_probes = (size_t)v;
 		o->max_probes_given = true;
 		break;
-	case OPT_HTTP:
-		o->http = true;
-		for (char *p = arg; p && *p;) {
-			uint16_t *v;
-
-			errno = 0;
-			ll = strtoll(p, &end, 10);
-			if (errno || end == p || (*end && *end != ',') || ll <= 0 || ll > 65535)
-				return usage_fail("--http=%s: expected TCP ports 1..65535, separated by commas", arg);
-			if (o->nhttp_ports == INFERLAT_MAX_HTTP_PORTS)
-				return usage_fail("--http=%s: at most %d ports", arg, INFERLAT_MAX_HTTP_PORTS);
-			v = realloc(o->http_ports, (o->nhttp_ports + 1) * sizeof(*v));
-			if (!v)
-				return usage_fail("out of memory");
-			o->http_ports = v;
-			o->http_ports[o->nhttp_ports++] = (uint16_t)ll;
-			p = *end ? end + 1 : end;
-		}
+	case OPT_MAX_THREADS:
+		if (parse_uint(arg, 1, INFERLAT_MAX_THREADS_LIMIT, &v))
+			return usage_fail("--max-threads %s: expected 1..%u", arg, INFERLAT_MAX_THREADS_LIMIT);
+		o->max_threads = (unsigned)v;
+		break;
+	case OPT_RINGBUF:
+		if (parse_uint_to(arg, 0, '\0', 4096, 1ll << 30, &v, NULL) || (v & (v - 1)))
+			return usage_fail("--ringbuf-size %s: expected a power of two from 4096 to 1 GiB "
+				   "(bytes: 4194304 or 0x400000)", arg);
+		o->ringbuf_bytes = (unsigned)v;
+		break;
+	case OPT_NO_MULTI:
+		o->no_multi = true;
 		break;
 	case OPT_NO_SPLIT:
 		o->no_split = true;
 		break;
-	case OPT_MAX_THREADS:
-		errno = 0;
-		ll = strtoll(arg, &end, 10);
-		if (errno || *end || ll <= 0 || ll > INFERLAT_MAX_THREADS_LIMIT)
-			return usage_fail("--max-threads %s: expected 1..%u", arg, INFERLAT_MAX_THREADS_LIMIT);
-		o->max_threads = (unsigned)ll;
+	case OPT_RAW:
+		o->raw_durations = true;
 		break;
+	case OPT_DEBUG_ROOT:
+		o->debug_root = arg;
+		break;
+	case OPT_SITE:
+		if (!strcmp(arg, "symbol"))
+			o->site_at_symbol = true;
+		else if (strcmp(arg, "auto"))
+			return usage_fail("--site %s: expected auto or symbol", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* --label KEY=VALUE, each key once */
+static error_t parse_label(struct options *o, const char *arg)
+{
+	char err[512];
+
+	o->labels = grow(o->labels, o->nlabels, sizeof(*o->labels));
+	if (prom_label_parse(arg, &o->labels[o->nlabels], err, sizeof(err)))
+		return usage_fail("%s", err);
+	for (size_t i = 0; i < o->nlabels; i++) {
+		if (!strcmp(o->labels[i].key, o->labels[o->nlabels].key)) {
+			prom_label_free(&o->labels[o->nlabels]);
+			return usage_fail("--label %.64s: label '%s' given twice", arg, o->labels[i].key);
+		}
+	}
+	o->nlabels++;
+	return 0;
+}
+
+/* How it is reported and judged: windows, outputs, thresholds, baselines.
+ * ARGP_ERR_UNKNOWN for the other keys. */
+static error_t parse_reported(struct options *o, int key, char *arg)
+{
+	char err[512], *end;
+
+	switch (key) {
 	case 'i':
 		if (cli_parse_duration(arg, &o->interval_s) || o->interval_s < 0.01)
 			return usage_fail("-i %s: expected a duration of at least 10ms (1, 0.5, 250ms, 2s)", arg);
@@ -435,38 +506,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_CALLS:
 		o->calls_path = arg;
 		break;
-	case OPT_RINGBUF:
-		errno = 0;
-		ll = strtoll(arg, &end, 0);
-		if (errno || *end || end == arg || ll < 4096 || ll > (1ll << 30) || (ll & (ll - 1)))
-			return usage_fail("--ringbuf-size %s: expected a power of two from 4096 to 1 GiB "
-				   "(bytes: 4194304 or 0x400000)", arg);
-		o->ringbuf_bytes = (unsigned)ll;
-		break;
-	case '?':
-		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, "inferlat");
-		parse_exit = 0;
-		return ECANCELED;
-	case OPT_USAGE:
-		argp_help(&argp, stdout, ARGP_HELP_USAGE, "inferlat");
-		parse_exit = 0;
-		return ECANCELED;
-	case 'V':
-		printf("%s\n", argp_program_version);
-		parse_exit = 0;
-		return ECANCELED;
-	case OPT_RAW:
-		o->raw_durations = true;
-		break;
-	case OPT_DEBUG_ROOT:
-		o->debug_root = arg;
-		break;
-	case OPT_SITE:
-		if (!strcmp(arg, "symbol"))
-			o->site_at_symbol = true;
-		else if (strcmp(arg, "auto"))
-			return usage_fail("--site %s: expected auto or symbol", arg);
-		break;
 	case OPT_TEXTFILE_DIR:
 		o->textfile_dir = arg;
 		break;
@@ -477,17 +516,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->textfile_name = arg;
 		break;
 	case OPT_LABEL:
-		o->labels = grow(o->labels, o->nlabels, sizeof(*o->labels));
-		if (prom_label_parse(arg, &o->labels[o->nlabels], err, sizeof(err)))
-			return usage_fail("%s", err);
-		for (size_t i = 0; i < o->nlabels; i++) {
-			if (!strcmp(o->labels[i].key, o->labels[o->nlabels].key)) {
-				prom_label_free(&o->labels[o->nlabels]);
-				return usage_fail("--label %.64s: label '%s' given twice", arg, o->labels[i].key);
-			}
-		}
-		o->nlabels++;
-		break;
+		return parse_label(o, arg);
 	case OPT_PID_LABEL:
 		o->pid_label = true;
 		break;
@@ -525,50 +554,78 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':
 		o->verbose = true;
 		break;
-	case ARGP_KEY_ARG:
-		return usage_fail("unexpected argument '%s' (a COMMAND goes after --)", arg);
-		break;
-	case ARGP_KEY_ERROR:
-		/* argp says so after any error: ours are said already; else an
-		 * unknown option, or one missing its value */
-		if (parse_exit >= 0)
-			break;
-		return usage_fail("bad option '%s' (inferlat --help lists the options)",
-			   state->next > 0 && state->next <= state->argc ? state->argv[state->next - 1] : "?");
-		break;
-	case ARGP_KEY_END:
-		if (!o->npids && !o->nexes && !o->ncomms && !o->command)
-			return usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
-		if (!o->nspecs && !o->nruntimes && !o->http)
-			return usage_fail("no probe: give -e [LIB:]SYMBOL, -r RUNTIME or --http");
-		/* libtorch has ~3000 operators */
-		if ((o->optins & RUNTIMES_OPS) && !o->max_probes_given)
-			o->max_probes = INFERLAT_MAX_PROBES;
-		if (!optin_offered(o, RUNTIMES_OPS))
-			return usage_fail("--ops is libtorch's per-operator breakdown: give %s (or -r auto)",
-					  optin_presets(RUNTIMES_OPS));
-		if (!optin_offered(o, RUNTIMES_BREAKDOWN))
-			return usage_fail("--breakdown probes the calls nested inside a runtime's main call: "
-					  "give %s (or -r auto)", optin_presets(RUNTIMES_BREAKDOWN));
-		for (size_t i = 0; i < o->nslos; i++)
-			if (o->slos[i].http && !o->http)
-				return usage_fail("--slo '%s' judges HTTP requests: give --http too", o->slos[i].text);
-		if (o->regression_given && !o->baseline)
-			return usage_fail("--regression-threshold applies to --baseline FILE");
-		if (!o->textfile_dir && (o->textfile_name || o->nlabels || o->pid_label))
-			return usage_fail("--textfile-name, --label and --pid-label shape the Prometheus textfile: "
-				   "give --textfile-dir DIR too");
-		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
 
+/* The options taken together, once all are read. */
+static error_t check_options(struct options *o)
+{
+	if (!o->npids && !o->nexes && !o->ncomms && !o->command)
+		return usage_fail("no target: give -p PID, -x PATH, --comm NAME or -- COMMAND");
+	if (!o->nspecs && !o->nruntimes && !o->http)
+		return usage_fail("no probe: give -e [LIB:]SYMBOL, -r RUNTIME or --http");
+	/* libtorch has ~3000 operators */
+	if ((o->optins & RUNTIMES_OPS) && !o->max_probes_given)
+		o->max_probes = INFERLAT_MAX_PROBES;
+	if (!optin_offered(o, RUNTIMES_OPS))
+		return usage_fail("--ops is libtorch's per-operator breakdown: give %s (or -r auto)",
+				  optin_presets(RUNTIMES_OPS));
+	if (!optin_offered(o, RUNTIMES_BREAKDOWN))
+		return usage_fail("--breakdown probes the calls nested inside a runtime's main call: "
+				  "give %s (or -r auto)", optin_presets(RUNTIMES_BREAKDOWN));
+	for (size_t i = 0; i < o->nslos; i++)
+		if (o->slos[i].http && !o->http)
+			return usage_fail("--slo '%s' judges HTTP requests: give --http too", o->slos[i].text);
+	if (o->regression_given && !o->baseline)
+		return usage_fail("--regression-threshold applies to --baseline FILE");
+	if (!o->textfile_dir && (o->textfile_name || o->nlabels || o->pid_label))
+		return usage_fail("--textfile-name, --label and --pid-label shape the Prometheus textfile: "
+			   "give --textfile-dir DIR too");
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state);
+static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct options *o = state->input;
+	error_t err;
+
+	switch (key) {
+	case '?':
+		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, "inferlat");
+		parse_exit = 0;
+		return ECANCELED;
+	case OPT_USAGE:
+		argp_help(&argp, stdout, ARGP_HELP_USAGE, "inferlat");
+		parse_exit = 0;
+		return ECANCELED;
+	case 'V':
+		printf("%s\n", argp_program_version);
+		parse_exit = 0;
+		return ECANCELED;
+	case ARGP_KEY_ARG:
+		return usage_fail("unexpected argument '%s' (a COMMAND goes after --)", arg);
+	case ARGP_KEY_ERROR:
+		/* argp says so after any error: ours are said already; else an
+		 * unknown option, or one missing its value */
+		if (parse_exit >= 0)
+			return 0;
+		return usage_fail("bad option '%s' (inferlat --help lists the options)",
+			   state->next > 0 && state->next <= state->argc ? state->argv[state->next - 1] : "?");
+	case ARGP_KEY_END:
+		return check_options(o);
+	}
+	err = parse_traced(o, key, arg);
+	return err == ARGP_ERR_UNKNOWN ? parse_reported(o, key, arg) : err;
+}
+
 void cli_parse(int argc, char **argv, struct options *o)
 {
-	static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
-
 	int nopts = argc;
 
 	memset(o, 0, sizeof(*o));
