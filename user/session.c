@@ -390,6 +390,50 @@ static bool multi_supported(void)
 	return errno == EBADF;
 }
 
+/* key -> 1 in a set map */
+static int map_mark(struct bpf_map *m, const void *key, size_t key_sz)
+{
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(m, key, key_sz, &one, sizeof(one), BPF_ANY);
+}
+
+/* Who is traced: the processes, executables and names to follow, and the
+ * ports whose requests count. 0 or -errno. */
+static int fill_target_maps(struct session *s, const struct probe_set *ps, const struct targets *t,
+			    const struct attach_opts *o)
+{
+	int err;
+
+	/* the socket syscalls are filtered by the traced set in every mode */
+	if (ps->filter_tgid || o->http) {
+		for (size_t i = 0; i < t->npids; i++) {
+			err = session_trace_pid(s, t->pids[i]);
+			if (err == -ESRCH)
+				continue;   /* gone already: the targets' watch reports it */
+			if (err)
+				return err;
+		}
+	}
+	for (size_t i = 0; i < t->nexes; i++) {
+		struct exe_key k = { .dev = t->exes[i].dev, .ino = t->exes[i].ino };
+
+		if ((err = map_mark(s->skel->maps.followed_exes, &k, sizeof(k))))
+			return err;
+	}
+	for (size_t i = 0; i < o->nhttp_ports; i++)
+		if ((err = map_mark(s->skel->maps.http_ports, &o->http_ports[i], sizeof(o->http_ports[i]))))
+			return err;
+	for (size_t i = 0; i < t->ncomms; i++) {
+		struct comm_key k = { 0 };
+
+		strncpy(k.comm, t->comms[i], sizeof(k.comm) - 1);
+		if ((err = map_mark(s->skel->maps.followed_comms, &k, sizeof(k))))
+			return err;
+	}
+	return 0;
+}
+
 int session_start(struct session *s, struct probe_set *ps, const struct targets *t,
 		  const struct attach_opts *o)
 {
@@ -480,41 +524,9 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	s->conns_fd = o->http ? bpf_map__fd(skel->maps.conns) : -1;
 	s->sock_counters = o->http ? &skel->bss->sock_counters : NULL;
 
-	/* the socket syscalls are filtered by the traced set in every mode */
-	if (ps->filter_tgid || o->http) {
-		for (size_t i = 0; i < t->npids; i++) {
-			err = session_trace_pid(s, t->pids[i]);
-			if (err == -ESRCH)
-				continue;   /* gone already: the targets' watch reports it */
-			if (err)
-				goto map_fail;
-		}
-	}
-	for (size_t i = 0; i < t->nexes; i++) {
-		struct exe_key k = { .dev = t->exes[i].dev, .ino = t->exes[i].ino };
-		uint8_t one = 1;
-
-		err = bpf_map__update_elem(skel->maps.followed_exes, &k, sizeof(k), &one, sizeof(one), BPF_ANY);
-		if (err)
-			goto map_fail;
-	}
-	for (size_t i = 0; i < o->nhttp_ports; i++) {
-		uint16_t port = o->http_ports[i];
-		uint8_t one = 1;
-
-		err = bpf_map__update_elem(skel->maps.http_ports, &port, sizeof(port), &one, sizeof(one), BPF_ANY);
-		if (err)
-			goto map_fail;
-	}
-	for (size_t i = 0; i < t->ncomms; i++) {
-		struct comm_key k = { 0 };
-		uint8_t one = 1;
-
-		strncpy(k.comm, t->comms[i], sizeof(k.comm) - 1);
-		err = bpf_map__update_elem(skel->maps.followed_comms, &k, sizeof(k), &one, sizeof(one), BPF_ANY);
-		if (err)
-			goto map_fail;
-	}
+	err = fill_target_maps(s, ps, t, o);
+	if (err)
+		goto map_fail;
 	/* where the time of calls goes: scheduler events of threads inside calls */
 	if (!o->no_split &&
 	    ((err = attach_tp(s, skel->progs.on_switch, "sched_switch")) ||
