@@ -387,7 +387,7 @@ static int setup_outputs(struct app *a)
 		return EXIT_USAGE;
 	if (o->calls_path && !(a->calls = open_out(o->calls_path, "--calls")))
 		return EXIT_USAGE;
-	exemplars_init(&a->ex, &a->ps, a->json, o->debug_root);
+	exemplars_init(&a->ex, &a->ps, a->json, json_write_exemplar, o->debug_root);
 	if (o->textfile_dir &&
 	    textfile_init(&a->tf, o->textfile_dir, o->textfile_name ? o->textfile_name : "inferlat.prom"))
 		return EXIT_USAGE;

@@ -6,14 +6,14 @@
 #include <time.h>
 #include <bpf/libbpf.h>
 #include "exemplar.h"
-#include "json.h"
 
 void exemplars_init(struct exemplars *x, const struct probe_set *ps, FILE *json,
-		    const char *debug_root)
+		    exemplar_write_fn *write, const char *debug_root)
 {
 	memset(x, 0, sizeof(*x));
 	x->ps = ps;
 	x->json = json;
+	x->write = write;
 	symbolizer_init(&x->sym, debug_root);
 }
 
@@ -83,7 +83,7 @@ int exemplars_add(struct exemplars *x, const struct exemplar_event *ev, double w
 		e->nframes = i + 1;
 	}
 	if (!err && x->json)
-		err = json_write_exemplar(x->json, &x->ps->v[e->call.probe_id], e);
+		err = x->write(x->json, &x->ps->v[e->call.probe_id], e);
 	x->received++;
 	if (err) {
 		exemplar_free(e);

@@ -32,11 +32,16 @@ struct exemplar {
 };
 
 struct ring_buffer;
+struct probe;
+
+/* Writes one exemplar as it arrives (json_write_exemplar for --json). */
+typedef int exemplar_write_fn(FILE *f, const struct probe *p, const struct exemplar *e);
 
 struct exemplars {
 	const struct probe_set *ps;
 	struct symbolizer sym;
 	FILE *json;                   /* --json, or NULL */
+	exemplar_write_fn *write;     /* into json */
 	struct exemplar *win[EXEMPLAR_TOP], *run[EXEMPLAR_TOP];  /* slowest first */
 	size_t nwin, nrun;
 	uint64_t received;
@@ -44,7 +49,7 @@ struct exemplars {
 };
 
 void exemplars_init(struct exemplars *x, const struct probe_set *ps, FILE *json,
-		    const char *debug_root);
+		    exemplar_write_fn *write, const char *debug_root);
 /* Take exemplars from map_fd through rb (the call-event consumer's). */
 int exemplars_listen(struct exemplars *x, struct ring_buffer *rb, int map_fd);
 /* One exemplar from the BPF side: symbolized, written, ranked. 0 or -errno. */

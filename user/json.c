@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "httpagg.h"
+#include "exemplar.h"
 #include "json.h"
 #include "seqtab.h"
 #include "agg.h"

@@ -8,7 +8,8 @@
 #include "probes.h"
 #include "report.h"
 #include "compare.h"
-#include "exemplar.h"
+
+struct exemplar;
 
 /* Append s as a JSON string: escapes quotes, backslashes and control
  * characters; bytes that are not valid UTF-8 become U+FFFD. */

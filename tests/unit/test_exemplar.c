@@ -33,7 +33,7 @@ static void test_slowest_lists(void **state)
 	struct exemplar_event e;
 	uint64_t durs[] = { 5, 9, 1, 7, 3, 8, 2, 6 };
 
-	exemplars_init(&x, &ps, NULL, NULL);
+	exemplars_init(&x, &ps, NULL, NULL, NULL);
 	for (size_t i = 0; i < 8; i++) {
 		e = event(durs[i] * 1000000);
 		assert_int_equal(exemplars_add(&x, &e, 1.0), 0);
@@ -77,7 +77,7 @@ static void test_symbolized_stack(void **state)
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	exemplars_init(&x, &ps, f, NULL);
+	exemplars_init(&x, &ps, f, json_write_exemplar, NULL);
 	/* return addresses: just past a call in the function */
 	e.ips[0] = (uint64_t)(uintptr_t)slow_caller_marker + 4;
 	e.ips[1] = 0x10;   /* nothing maps it */
