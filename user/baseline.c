@@ -7,6 +7,7 @@
 #include <json-c/json_object.h>
 #include <json-c/json_util.h>
 #include "baseline.h"
+#include "json.h"
 
 #define FORMAT "inferlat-baseline"
 #define VERSION 1
@@ -112,81 +113,48 @@ int baseline_collect(const struct aggregator *a, double duration_s, struct basel
 	return err;
 }
 
-static int add_u64(struct json_object *o, const char *key, uint64_t v)
+/* One probe's line of the file: its counters and non-empty buckets. */
+static void put_probe(FILE *f, const struct baseline_probe *p, bool last)
 {
-	struct json_object *n = json_object_new_uint64(v);
+	bool first = true;
 
-	return n ? json_object_object_add(o, key, n) : -1;
-}
-
-static struct json_object *probe_json(const struct baseline_probe *p)
-{
-	struct json_object *o = json_object_new_object(), *bk = json_object_new_array();
-	int err = !o || !bk;
-
-	if (!err)
-		err = json_object_object_add(o, "probe", json_object_new_string(p->name)) ||
-		      add_u64(o, "calls", p->h.count) || add_u64(o, "errors", p->errors) ||
-		      add_u64(o, "sum_ns", p->h.sum_ns) || add_u64(o, "cpu_ns", p->res.oncpu_ns) ||
-		      add_u64(o, "offcpu_ns", p->res.offcpu_ns) ||
-		      add_u64(o, "runqueue_ns", p->res.runq_ns) || add_u64(o, "unsplit_calls", p->unsplit);
-	for (uint32_t i = 0; !err && i < INFERLAT_HIST_BUCKETS; i++) {
-		struct json_object *t;
-
+	fputs("{\"probe\": ", f);
+	json_put_str(f, p->name);
+	fprintf(f, ", \"calls\": %llu, \"errors\": %llu, \"sum_ns\": %llu, \"cpu_ns\": %llu, "
+		"\"offcpu_ns\": %llu, \"runqueue_ns\": %llu, \"unsplit_calls\": %llu, \"buckets\": [",
+		(unsigned long long)p->h.count, (unsigned long long)p->errors,
+		(unsigned long long)p->h.sum_ns, (unsigned long long)p->res.oncpu_ns,
+		(unsigned long long)p->res.offcpu_ns, (unsigned long long)p->res.runq_ns,
+		(unsigned long long)p->unsplit);
+	for (uint32_t i = 0; i < INFERLAT_HIST_BUCKETS; i++) {
 		if (!p->h.b[i])
 			continue;
-		t = json_object_new_array_ext(3);
-		err = !t || json_object_array_add(t, json_object_new_uint64(hist_bucket_lo(i))) ||
-		      json_object_array_add(t, json_object_new_uint64(hist_bucket_hi(i))) ||
-		      json_object_array_add(t, json_object_new_uint64(p->h.b[i])) ||
-		      json_object_array_add(bk, t);
+		fprintf(f, "%s[%llu, %llu, %llu]", first ? "" : ", ", (unsigned long long)hist_bucket_lo(i),
+			(unsigned long long)hist_bucket_hi(i), (unsigned long long)p->h.b[i]);
+		first = false;
 	}
-	if (!err && !json_object_object_add(o, "buckets", bk))
-		return o;
-	json_object_put(bk);
-	json_object_put(o);
-	return NULL;
+	fprintf(f, "]}%s\n", last ? "" : ",");
 }
 
+/* Written as every JSON inferlat writes (json.c); read back with json-c. */
 int baseline_save(const struct baseline *b, const char *path, const char *version, double created)
 {
-	struct json_object *root = json_object_new_object(), *probes = json_object_new_array();
-	const char *text;
-	FILE *f;
-	int err = !root || !probes;
+	FILE *f = fopen(path, "we");
+	int err;
 
-	if (!err)
-		err = json_object_object_add(root, "format", json_object_new_string(FORMAT)) ||
-		      json_object_object_add(root, "version", json_object_new_int(VERSION)) ||
-		      json_object_object_add(root, "inferlat", json_object_new_string(version)) ||
-		      json_object_object_add(root, "created", json_object_new_double(created)) ||
-		      json_object_object_add(root, "duration_s", json_object_new_double(b->duration_s));
-	for (size_t i = 0; !err && i < b->n; i++) {
-		struct json_object *p = probe_json(&b->v[i]);
-
-		err = !p || json_object_array_add(probes, p);
-	}
-	if (!err && json_object_object_add(root, "probes", probes))
-		err = 1;
-	else if (err)
-		json_object_put(probes);
-	if (err) {
-		json_object_put(root);
-		return -ENOMEM;
-	}
-	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	f = fopen(path, "we");
-	if (!f) {
-		err = -errno;
-		json_object_put(root);
-		return err;
-	}
-	fputs(text, f);
-	fputc('\n', f);
+	if (!f)
+		return -errno;
+	fprintf(f, "{\"format\": ");
+	json_put_str(f, FORMAT);
+	fprintf(f, ", \"version\": %d, \"inferlat\": ", VERSION);
+	json_put_str(f, version);
+	fprintf(f, ", \"created\": %.6f, \"duration_s\": %.9f, \"probes\": [\n", created, b->duration_s);
+	for (size_t i = 0; i < b->n; i++)
+		put_probe(f, &b->v[i], i + 1 == b->n);
+	fputs("]}\n", f);
 	err = ferror(f) ? -EIO : 0;
 	if (fclose(f) && !err)
 		err = -errno;
-	json_object_put(root);
 	return err;
 }
 
