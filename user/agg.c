@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "agg.h"
 
 struct series {               /* one probe in one process */
@@ -95,15 +96,8 @@ static struct series *series_get(struct aggregator *a, struct probe_agg *pa, pid
 	for (size_t i = 0; i < pa->n; i++)
 		if (pa->s[i]->pid == pid && !pa->s[i]->compact)
 			return pa->s[i];
-	if (pa->n == pa->cap) {
-		size_t nc = pa->cap ? pa->cap * 2 : 4;
-		struct series **nv = realloc(pa->s, nc * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		pa->s = nv;
-		pa->cap = nc;
-	}
+	if (GROW(pa->s, pa->n, pa->cap, 4))
+		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "anomaly.h"
 #include "inferlat.h"
 
@@ -69,15 +70,8 @@ static struct anomaly_series *series_get(struct anomaly_detector *d, uint32_t id
 	for (size_t i = 0; i < d->n; i++)
 		if (d->v[i].probe_id == id && d->v[i].pid == pid)
 			return &d->v[i];
-	if (d->n == d->cap) {
-		size_t nc = d->cap ? d->cap * 2 : 8;
-		struct anomaly_series *nv = realloc(d->v, nc * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		d->v = nv;
-		d->cap = nc;
-	}
+	if (GROW(d->v, d->n, d->cap, 8))
+		return NULL;
 	s = &d->v[d->n++];
 	memset(s, 0, sizeof(*s));
 	s->probe_id = id;

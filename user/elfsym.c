@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <elfutils/libdwfl.h>
 #include <libiberty/demangle.h>
+#include "grow.h"
 #include "elfsym.h"
 
 char *elf_demangle(const char *name, bool params)
@@ -254,15 +255,8 @@ static int push_func(struct elf_obj *o, size_t *cap, const char *name, uint64_t 
 	 * an executable segment of this file */
 	if (elf_obj_vaddr_to_off(o, vaddr, &off))
 		return 0;
-	if (o->nfuncs == *cap) {
-		size_t nc = *cap ? *cap * 2 : 256;
-		struct elf_func *nv = realloc(o->funcs, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		o->funcs = nv;
-		*cap = nc;
-	}
+	if (GROW(o->funcs, o->nfuncs, *cap, 256))
+		return -ENOMEM;
 	o->funcs[o->nfuncs] = (struct elf_func){
 		.name = strdup(name),
 		.vaddr = vaddr,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "httpagg.h"
 #include "procfs.h"
 #include "agg.h"
@@ -48,30 +49,16 @@ void http_agg_free(struct http_agg *a)
 /* Append to a growing array of pointers. */
 static int push_ptr(void ***v, size_t *n, size_t *cap, void *p)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		void **nv = realloc(*v, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = nc;
-	}
+	if (GROW(*v, *n, *cap, 8))
+		return -ENOMEM;
 	(*v)[(*n)++] = p;
 	return 0;
 }
 
 static int iv_push(struct http_iv_list *l, uint64_t start, uint64_t end)
 {
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 32;
-		struct http_interval *nv = realloc(l->v, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = nc;
-	}
+	if (GROW(l->v, l->n, l->cap, 32))
+		return -ENOMEM;
 	l->v[l->n].start_ns = start;
 	l->v[l->n].end_ns = end;
 	l->n++;
@@ -355,30 +342,16 @@ static int join_window(struct http_port *port, struct http_proc *proc, uint64_t 
 
 static struct http_row *add_row(struct report *r)
 {
-	if (r->nhttp == r->caphttp) {
-		size_t nc = r->caphttp ? 2 * r->caphttp : 16;
-		struct http_row *nv = realloc(r->http, nc * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		r->http = nv;
-		r->caphttp = nc;
-	}
+	if (GROW(r->http, r->nhttp, r->caphttp, 16))
+		return NULL;
 	memset(&r->http[r->nhttp], 0, sizeof(struct http_row));
 	return &r->http[r->nhttp++];
 }
 
 static struct http_port_row *add_port_row(struct report *r)
 {
-	if (r->nhports == r->caphports) {
-		size_t nc = r->caphports ? 2 * r->caphports : 8;
-		struct http_port_row *nv = realloc(r->hports, nc * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		r->hports = nv;
-		r->caphports = nc;
-	}
+	if (GROW(r->hports, r->nhports, r->caphports, 8))
+		return NULL;
 	memset(&r->hports[r->nhports], 0, sizeof(struct http_port_row));
 	return &r->hports[r->nhports++];
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "grow.h"
 #include "httpframe.h"
 
 enum body_mode { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
@@ -433,15 +434,8 @@ static void chunk_seen(struct http_conn *c, struct http_req *r, uint64_t ts)
 	if (!r->x.chunks) {
 		r->x.first_chunk_ns = ts;
 	} else {
-		if (c->ngaps == c->capgaps) {
-			size_t cap = c->capgaps ? 2 * c->capgaps : 64;
-			uint64_t *g = realloc(c->gaps, cap * sizeof(*g));
-
-			if (!g)
-				return;   /* the gap is lost, the chunk is counted */
-			c->gaps = g;
-			c->capgaps = cap;
-		}
+		if (GROW(c->gaps, c->ngaps, c->capgaps, 64))
+			return;   /* the gap is lost, the chunk is counted */
 		c->gaps[c->ngaps++] = ts - c->last_chunk_ns;
 	}
 	c->last_chunk_ns = ts;

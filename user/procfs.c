@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "grow.h"
 #include "procfs.h"
 
 uint64_t procfs_kdev(dev_t dev)
@@ -86,16 +87,9 @@ int procfs_read_maps(pid_t pid, struct maps *m)
 		deleted = strlen(path) > DELETED_LEN && !strcmp(path + strlen(path) - DELETED_LEN, DELETED);
 		if (deleted)
 			path[strlen(path) - DELETED_LEN] = '\0';
-		if (m->n == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct mapping *nv = realloc(m->v, nc * sizeof(*nv));
-
-			if (!nv) {
-				err = -ENOMEM;
-				break;
-			}
-			m->v = nv;
-			cap = nc;
+		if (GROW(m->v, m->n, cap, 64)) {
+			err = -ENOMEM;
+			break;
 		}
 		m->v[m->n++] = (struct mapping){
 			.start = start, .end = end, .pgoff = pgoff,
@@ -187,16 +181,9 @@ static int find_processes(bool (*match)(long pid, const void *arg), const void *
 
 		if (*end || pid <= 0 || !match(pid, arg))
 			continue;
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			pid_t *nv = realloc(*pids, nc * sizeof(*nv));
-
-			if (!nv) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			*pids = nv;
-			cap = nc;
+		if (GROW(*pids, *n, cap, 16)) {
+			closedir(d);
+			return -ENOMEM;
 		}
 		(*pids)[(*n)++] = (pid_t)pid;
 	}

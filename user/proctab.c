@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "grow.h"
 #include "procfs.h"
 #include "proctab.h"
 
@@ -113,15 +114,8 @@ struct proc_info *proctab_get(struct proctab *t, pid_t pid, double now)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i]->pid == pid && !t->v[i]->dropped)
 			return t->v[i];
-	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 16;
-		struct proc_info **nv = realloc(t->v, nc * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		t->v = nv;
-		t->cap = nc;
-	}
+	if (GROW(t->v, t->n, t->cap, 16))
+		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;

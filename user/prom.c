@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "procfs.h"
 #include "anomaly.h"
 #include "httpagg.h"
@@ -237,15 +238,8 @@ static struct prom_series *series_get(struct prom_exporter *px, uint32_t id, con
 		if (s->probe_id == id && s->pid == pid && same_comm(s->comm, comm))
 			return s;
 	}
-	if (px->nseries == px->capseries) {
-		size_t nc = px->capseries ? px->capseries * 2 : 8;
-		struct prom_series **nv = realloc(px->series, nc * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		px->series = nv;
-		px->capseries = nc;
-	}
+	if (GROW(px->series, px->nseries, px->capseries, 8))
+		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
@@ -310,15 +304,8 @@ static struct prom_seen *seen_get(struct prom_exporter *px, uint32_t id, pid_t p
 	for (size_t i = 0; i < px->nseen; i++)
 		if (px->seen[i].probe_id == id && px->seen[i].pid == pid)
 			return &px->seen[i];
-	if (px->nseen == px->capseen) {
-		size_t nc = px->capseen ? px->capseen * 2 : 8;
-		struct prom_seen *nv = realloc(px->seen, nc * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		px->seen = nv;
-		px->capseen = nc;
-	}
+	if (GROW(px->seen, px->nseen, px->capseen, 8))
+		return NULL;
 	s = &px->seen[px->nseen++];
 	memset(s, 0, sizeof(*s));
 	s->probe_id = id;
@@ -442,15 +429,8 @@ int prom_update(struct prom_exporter *px, const struct aggregator *a, struct kst
 
 		if (pi->dropped || !pi->sampled)
 			continue;
-		if (px->nprocs == px->capprocs) {
-			size_t nc = px->capprocs ? px->capprocs * 2 : 8;
-			struct prom_proc *nv = realloc(px->procs, nc * sizeof(*nv));
-
-			if (!nv)
-				return -ENOMEM;
-			px->procs = nv;
-			px->capprocs = nc;
-		}
+		if (GROW(px->procs, px->nprocs, px->capprocs, 8))
+			return -ENOMEM;
 		pp = &px->procs[px->nprocs++];
 		pp->pid = pi->pid;
 		snprintf(pp->comm, sizeof(pp->comm), "%s", pi->comm);

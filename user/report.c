@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "report.h"
 
 int report_share(const struct report *r, const struct row *w, double *ratio, const char **of)
@@ -40,30 +41,16 @@ void report_free(struct report *r)
 
 struct row *report_add(struct report *r)
 {
-	if (r->n == r->cap) {
-		size_t nc = r->cap ? r->cap * 2 : 16;
-		struct row *nv = realloc(r->rows, nc * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		r->rows = nv;
-		r->cap = nc;
-	}
+	if (GROW(r->rows, r->n, r->cap, 16))
+		return NULL;
 	memset(&r->rows[r->n], 0, sizeof(struct row));
 	return &r->rows[r->n++];
 }
 
 struct slo_eval *report_add_slo(struct report *r)
 {
-	if (r->nslo == r->capslo) {
-		size_t nc = r->capslo ? r->capslo * 2 : 8;
-		struct slo_eval *nv = realloc(r->slo, nc * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		r->slo = nv;
-		r->capslo = nc;
-	}
+	if (GROW(r->slo, r->nslo, r->capslo, 8))
+		return NULL;
 	memset(&r->slo[r->nslo], 0, sizeof(struct slo_eval));
 	return &r->slo[r->nslo++];
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "seqtab.h"
 
 struct seq_state {
@@ -75,15 +76,8 @@ static struct seq_proc *proc_get(struct seqtab *t, pid_t pid)
 
 	if (p)
 		return p;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 4;
-		struct seq_proc **v = realloc(t->p, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		t->p = v;
-		t->cap = cap;
-	}
+	if (GROW(t->p, t->n, t->cap, 4))
+		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -100,15 +94,8 @@ static struct seq_state *state_get(struct seq_proc *p, uint64_t ctx, int32_t seq
 	for (size_t i = 0; i < p->n; i++)
 		if (p->st[i].ctx == ctx && p->st[i].seq == seq)
 			return &p->st[i];
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 8;
-		struct seq_state *v = realloc(p->st, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		p->st = v;
-		p->cap = cap;
-	}
+	if (GROW(p->st, p->n, p->cap, 8))
+		return NULL;
 	memset(&p->st[p->n], 0, sizeof(p->st[0]));
 	p->st[p->n].ctx = ctx;
 	p->st[p->n].seq = seq;

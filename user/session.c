@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "grow.h"
 #include "session.h"
 #include "bpfmem.h"
 #include "inferlat.h"
@@ -18,15 +19,8 @@
 
 static int add_link(struct session *s, struct bpf_link *l)
 {
-	if (s->nlinks == s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 64;
-		struct bpf_link **nv = realloc(s->links, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		s->links = nv;
-		s->cap = nc;
-	}
+	if (GROW(s->links, s->nlinks, s->cap, 64))
+		return -ENOMEM;
 	s->links[s->nlinks++] = l;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "grow.h"
 #include "sockscan.h"
 
 #define TCP_ESTABLISHED 0x01
@@ -43,16 +44,9 @@ static int read_table(pid_t pid, const char *name, struct tcp_table *t)
 		colon = strrchr(local, ':');
 		if (!colon || sscanf(colon + 1, "%x", &port) != 1)
 			continue;
-		if (t->n == t->cap) {
-			size_t nc = t->cap ? 2 * t->cap : 64;
-			struct tcp_sock *nv = realloc(t->v, nc * sizeof(*nv));
-
-			if (!nv) {
-				fclose(f);
-				return -ENOMEM;
-			}
-			t->v = nv;
-			t->cap = nc;
+		if (GROW(t->v, t->n, t->cap, 64)) {
+			fclose(f);
+			return -ENOMEM;
 		}
 		t->v[t->n++] = (struct tcp_sock){ inode, (uint16_t)port, state };
 	}
