@@ -48,22 +48,22 @@ static void put_secs(FILE *f, double v)
 	fprintf(f, "%.9g", v);
 }
 
+/* key (with what precedes it) and its value in seconds */
+static void put_secs_after(FILE *f, const char *key, double v)
+{
+	fputs(key, f);
+	put_secs(f, v);
+}
+
 static void put_latency(FILE *f, const struct latency *l)
 {
-	fputs("{\"mean\": ", f);
-	put_secs(f, l->mean);
-	fputs(", \"min\": ", f);
-	put_secs(f, l->min);
-	fputs(", \"p50\": ", f);
-	put_secs(f, l->p50);
-	fputs(", \"p90\": ", f);
-	put_secs(f, l->p90);
-	fputs(", \"p99\": ", f);
-	put_secs(f, l->p99);
-	fputs(", \"p999\": ", f);
-	put_secs(f, l->p999);
-	fputs(", \"max\": ", f);
-	put_secs(f, l->max);
+	put_secs_after(f, "{\"mean\": ", l->mean);
+	put_secs_after(f, ", \"min\": ", l->min);
+	put_secs_after(f, ", \"p50\": ", l->p50);
+	put_secs_after(f, ", \"p90\": ", l->p90);
+	put_secs_after(f, ", \"p99\": ", l->p99);
+	put_secs_after(f, ", \"p999\": ", l->p999);
+	put_secs_after(f, ", \"max\": ", l->max);
 	fputc('}', f);
 }
 
@@ -71,12 +71,9 @@ static void put_resources(FILE *f, const struct row *w)
 {
 	const struct res_sum *r = &w->res;
 
-	fputs(", \"cpu_s\": ", f);
-	put_secs(f, r->oncpu_ns / 1e9);
-	fputs(", \"offcpu_s\": ", f);
-	put_secs(f, r->offcpu_ns / 1e9);
-	fputs(", \"runqueue_s\": ", f);
-	put_secs(f, r->runq_ns / 1e9);
+	put_secs_after(f, ", \"cpu_s\": ", r->oncpu_ns / 1e9);
+	put_secs_after(f, ", \"offcpu_s\": ", r->offcpu_ns / 1e9);
+	put_secs_after(f, ", \"runqueue_s\": ", r->runq_ns / 1e9);
 	fprintf(f, ", \"page_faults\": %llu, \"major_page_faults\": %llu"
 		", \"voluntary_switches\": %llu, \"involuntary_switches\": %llu, \"unsplit_calls\": %llu",
 		(unsigned long long)(r->minflt + r->majflt), (unsigned long long)r->majflt,
@@ -84,10 +81,8 @@ static void put_resources(FILE *f, const struct row *w)
 		(unsigned long long)w->unsplit);
 	if (r->pool_calls && r->pool_ns) {
 		/* all the process's threads, not only the caller's */
-		fputs(", \"cores_in_calls\": ", f);
-		put_secs(f, (double)r->pool_cpu_ns / (double)r->pool_ns);
-		fputs(", \"process_cpu_in_calls_s\": ", f);
-		put_secs(f, r->pool_cpu_ns / 1e9);
+		put_secs_after(f, ", \"cores_in_calls\": ", (double)r->pool_cpu_ns / (double)r->pool_ns);
+		put_secs_after(f, ", \"process_cpu_in_calls_s\": ", r->pool_cpu_ns / 1e9);
 	}
 	if (!w->calls)
 		return;
@@ -96,16 +91,12 @@ static void put_resources(FILE *f, const struct row *w)
 	if (w->calls > w->unsplit) {
 		double n = (double)(w->calls - w->unsplit);
 
-		fputs("\"cpu_s\": ", f);
-		put_secs(f, r->oncpu_ns / 1e9 / n);
-		fputs(", \"offcpu_s\": ", f);
-		put_secs(f, r->offcpu_ns / 1e9 / n);
-		fputs(", \"runqueue_s\": ", f);
-		put_secs(f, r->runq_ns / 1e9 / n);
+		put_secs_after(f, "\"cpu_s\": ", r->oncpu_ns / 1e9 / n);
+		put_secs_after(f, ", \"offcpu_s\": ", r->offcpu_ns / 1e9 / n);
+		put_secs_after(f, ", \"runqueue_s\": ", r->runq_ns / 1e9 / n);
 		fputs(", ", f);
 	}
-	fputs("\"page_faults\": ", f);
-	put_secs(f, (double)(r->minflt + r->majflt) / (double)w->calls);
+	put_secs_after(f, "\"page_faults\": ", (double)(r->minflt + r->majflt) / (double)w->calls);
 	fputc('}', f);
 }
 
@@ -115,12 +106,10 @@ static void put_process(FILE *f, const struct proc_info *p, bool final)
 
 	fputs(", \"process\": {", f);
 	if (proctab_cores(p, final, &cores)) {
-		fputs("\"cpu_cores\": ", f);
-		put_secs(f, cores);
+		put_secs_after(f, "\"cpu_cores\": ", cores);
 		fputs(", ", f);
 	}
-	fputs("\"cpu_s\": ", f);
-	put_secs(f, p->cpu_s);
+	put_secs_after(f, "\"cpu_s\": ", p->cpu_s);
 	fprintf(f, ", \"rss_bytes\": %llu", (unsigned long long)p->rss_bytes);
 	if (p->has_pss)
 		fprintf(f, ", \"pss_bytes\": %llu", (unsigned long long)p->pss_bytes);
@@ -148,14 +137,11 @@ static void put_args(FILE *f, const struct report *r, const struct row *w)
 		 * prompt with others' generated tokens; request-level figures are
 		 * in "requests" */
 		if (a->prompt_batches) {
-			fputs(", \"prompt_batch_s\": ", f);
-			put_secs(f, (double)a->prompt_ns / 1e9 / (double)a->prompt_batches);
-			fputs(", \"prompt_tokens_per_s\": ", f);
-			put_secs(f, a->prompt_ns ? (double)a->prompt_tokens / ((double)a->prompt_ns / 1e9) : 0);
+			put_secs_after(f, ", \"prompt_batch_s\": ", (double)a->prompt_ns / 1e9 / (double)a->prompt_batches);
+			put_secs_after(f, ", \"prompt_tokens_per_s\": ", a->prompt_ns ? (double)a->prompt_tokens / ((double)a->prompt_ns / 1e9) : 0);
 		}
 		if (a->gen_batches) {
-			fputs(", \"token_batch_s\": ", f);
-			put_secs(f, (double)a->gen_ns / 1e9 / (double)a->gen_batches);
+			put_secs_after(f, ", \"token_batch_s\": ", (double)a->gen_ns / 1e9 / (double)a->gen_batches);
 		}
 		break;
 	case MEASURE_BYTES:
@@ -189,14 +175,10 @@ static void put_quantiles(FILE *f, const char *name, const struct hist *h)
 	agg_latency(h, &l);
 	fprintf(f, ", \"%s\": {\"count\": %llu, \"mean\": ", name, (unsigned long long)h->count);
 	put_secs(f, l.mean);
-	fputs(", \"p50\": ", f);
-	put_secs(f, l.p50);
-	fputs(", \"p90\": ", f);
-	put_secs(f, l.p90);
-	fputs(", \"p99\": ", f);
-	put_secs(f, l.p99);
-	fputs(", \"max\": ", f);
-	put_secs(f, l.max);
+	put_secs_after(f, ", \"p50\": ", l.p50);
+	put_secs_after(f, ", \"p90\": ", l.p90);
+	put_secs_after(f, ", \"p99\": ", l.p99);
+	put_secs_after(f, ", \"max\": ", l.max);
 	fputc('}', f);
 }
 
@@ -215,14 +197,12 @@ static void put_requests(FILE *f, const struct report *r, const struct row *w)
 	fprintf(f, ", \"prompt_tokens\": %llu, \"generated_tokens\": %llu, \"prompt_tokens_per_s\": ",
 		(unsigned long long)q->prompt_tokens, (unsigned long long)q->generated_tokens);
 	put_secs(f, span ? (double)q->prompt_tokens / span : 0);
-	fputs(", \"generated_tokens_per_s\": ", f);
-	put_secs(f, span ? (double)q->generated_tokens / span : 0);
+	put_secs_after(f, ", \"generated_tokens_per_s\": ", span ? (double)q->generated_tokens / span : 0);
 	put_quantiles(f, "prefill_s", &q->prefill);
 	put_quantiles(f, "inter_token_s", &q->itl);
 	put_quantiles(f, "duration_s", &q->duration);
 	if (q->decodes) {
-		fputs(", \"sequences_per_decode\": {\"mean\": ", f);
-		put_secs(f, (double)q->busy_seqs / (double)q->decodes);
+		put_secs_after(f, ", \"sequences_per_decode\": {\"mean\": ", (double)q->busy_seqs / (double)q->decodes);
 		fprintf(f, ", \"max\": %u, \"decodes\": %llu}", q->max_seqs,
 			(unsigned long long)q->decodes);
 	}
@@ -250,8 +230,7 @@ static void put_slo_of(FILE *f, const struct report *r, size_t i, bool http)
 			put_secs(f, e->value);
 		else
 			fputs("null", f);
-		fputs(", \"limit\": ", f);
-		put_secs(f, s->limit);
+		put_secs_after(f, ", \"limit\": ", s->limit);
 		fprintf(f, ", \"ok\": %s}", e->ok ? "true" : "false");
 	}
 	if (any)
@@ -275,10 +254,8 @@ static void put_flag(FILE *f, const char *name, const struct anomaly_flag *a, bo
 	fprintf(f, "%s\"%s\": {\"value\": ", *any ? ", " : ", \"anomaly\": {", name);
 	*any = true;
 	put_secs(f, a->value);
-	fputs(", \"median\": ", f);
-	put_secs(f, a->median);
-	fputs(", \"threshold\": ", f);
-	put_secs(f, a->threshold);
+	put_secs_after(f, ", \"median\": ", a->median);
+	put_secs_after(f, ", \"threshold\": ", a->threshold);
 	fputc('}', f);
 }
 
@@ -332,16 +309,14 @@ static void put_row(FILE *f, const struct report *r, const struct row *w)
 		if (!report_share(r, w, &ratio, &of)) {
 			fputs(", \"share_of\": {\"probe\": ", f);
 			json_put_str(f, of);
-			fputs(", \"ratio\": ", f);
-			put_secs(f, ratio);
+			put_secs_after(f, ", \"ratio\": ", ratio);
 			fputc('}', f);
 		}
 	}
 	if (w->proc)
 		put_process(f, w->proc, r->final);
 	if (w->probe->overhead_ns) {
-		fputs(", \"overhead_s\": ", f);
-		put_secs(f, w->probe->overhead_ns / 1e9);
+		put_secs_after(f, ", \"overhead_s\": ", w->probe->overhead_ns / 1e9);
 	}
 	if (w->from_kernel)
 		fputs(", \"source\": \"kernel\"", f);
@@ -413,10 +388,8 @@ static void put_http_port(FILE *f, const struct report *r, const struct http_por
 	if (w->runtime) {
 		fputs(", \"runtime\": {\"probe\": ", f);
 		json_put_str(f, w->runtime);
-		fputs(", \"busy_s\": ", f);
-		put_secs(f, w->runtime_s);
-		fputs(", \"share\": ", f);
-		put_secs(f, w->busy_s > 0 ? w->runtime_s / w->busy_s : 0);
+		put_secs_after(f, ", \"busy_s\": ", w->runtime_s);
+		put_secs_after(f, ", \"share\": ", w->busy_s > 0 ? w->runtime_s / w->busy_s : 0);
 		fputc('}', f);
 	}
 	fputs("}\n", f);
@@ -496,25 +469,17 @@ static void put_change(FILE *f, const char *name, const struct change *c, bool q
 {
 	fprintf(f, ", \"%s\": {\"baseline\": ", name);
 	put_secs(f, c->base);
-	fputs(", \"current\": ", f);
-	put_secs(f, c->cur);
+	put_secs_after(f, ", \"current\": ", c->cur);
 	if (quantile) {
-		fputs(", \"baseline_ci\": [", f);
-		put_secs(f, c->base_lo);
-		fputs(", ", f);
-		put_secs(f, c->base_hi);
-		fputs("], \"current_ci\": [", f);
-		put_secs(f, c->cur_lo);
-		fputs(", ", f);
-		put_secs(f, c->cur_hi);
+		put_secs_after(f, ", \"baseline_ci\": [", c->base_lo);
+		put_secs_after(f, ", ", c->base_hi);
+		put_secs_after(f, "], \"current_ci\": [", c->cur_lo);
+		put_secs_after(f, ", ", c->cur_hi);
 		fputc(']', f);
 	}
-	fputs(", \"change\": ", f);
-	put_secs(f, c->change);
-	fputs(", \"change_ci\": [", f);
-	put_secs(f, c->change_lo);
-	fputs(", ", f);
-	put_secs(f, c->change_hi);
+	put_secs_after(f, ", \"change\": ", c->change);
+	put_secs_after(f, ", \"change_ci\": [", c->change_lo);
+	put_secs_after(f, ", ", c->change_hi);
 	fputs("]}", f);
 }
 
@@ -557,18 +522,14 @@ int json_write_exemplar(FILE *f, const struct probe *p, const struct exemplar *e
 	fprintf(f, ", \"pid\": %u, \"tid\": %u, \"start_ns\": %llu, \"duration_s\": ", c->pid, c->tid,
 		(unsigned long long)c->start_ns);
 	put_secs(f, c->duration_ns / 1e9);
-	fputs(", \"threshold_s\": ", f);
-	put_secs(f, e->slow_ns / 1e9);
+	put_secs_after(f, ", \"threshold_s\": ", e->slow_ns / 1e9);
 	fprintf(f, ", \"error\": %s, \"depth\": %u", (c->flags & INFERLAT_CALL_ERROR) ? "true" : "false",
 		c->depth);
 	/* where the time went, when the split of this call is known */
 	if (!(c->flags & INFERLAT_CALL_NO_SPLIT)) {
-		fputs(", \"cpu_s\": ", f);
-		put_secs(f, c->res.oncpu_ns / 1e9);
-		fputs(", \"offcpu_s\": ", f);
-		put_secs(f, c->res.offcpu_ns / 1e9);
-		fputs(", \"runqueue_s\": ", f);
-		put_secs(f, c->res.runq_ns / 1e9);
+		put_secs_after(f, ", \"cpu_s\": ", c->res.oncpu_ns / 1e9);
+		put_secs_after(f, ", \"offcpu_s\": ", c->res.offcpu_ns / 1e9);
+		put_secs_after(f, ", \"runqueue_s\": ", c->res.runq_ns / 1e9);
 	}
 	fprintf(f, ", \"page_faults\": %u, \"stack\": [", c->res.minflt + c->res.majflt);
 	for (size_t i = 0; i < e->nframes; i++) {
