@@ -44,7 +44,7 @@ bundle() {
 	install -m 0755 "$here/tests/gpu/run.sh" "$here/tests/gpu/check.py" "$dir/"
 	install -m 0755 "$build/fixtures/cuda-double/libcudart.so.12" "$build/fixtures/cuda-double/libcuda.so.1" \
 		"$dir/double/"
-	${CC:-cc} -O2 -g -fno-omit-frame-pointer -DGPU_DOUBLE -x c "$here/tests/gpu/gpu-work.cu" -x none \
+	${CC:-cc} -O2 -g -fno-omit-frame-pointer -DGPU_DOUBLE -I"$here/tests/fixtures" -x c "$here/tests/gpu/gpu-work.cu" -x none \
 		"$dir/double/libcudart.so.12" -Wl,-rpath,'$ORIGIN' -o "$dir/double/gpu-work" ||
 		die "building gpu-work against the test double failed"
 	rm -rf "$build"

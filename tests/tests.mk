@@ -158,7 +158,7 @@ $(CUDA_DOUBLE_DIR)/libcuda.so.1: tests/fixtures/cuda-double.c | $(CUDA_DOUBLE_DI
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(FIXTURE_CFLAGS) -DCUDA_DOUBLE -shared -fvisibility=hidden -Wl,-soname,$(notdir $@) $< -o $@
 
-$(FIXTURE_DIR)/cuda-driver: tests/fixtures/cuda-driver.c $(CUDA_DOUBLE_DIR)/libcudart.so.12 $(CUDA_DOUBLE_DIR)/libcuda.so.1
+$(FIXTURE_DIR)/cuda-driver: tests/fixtures/cuda-driver.c tests/fixtures/cuda-api.h $(CUDA_DOUBLE_DIR)/libcudart.so.12 $(CUDA_DOUBLE_DIR)/libcuda.so.1
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(FIXTURE_CFLAGS) $< $(CUDA_DOUBLE_DIR)/libcudart.so.12 $(CUDA_DOUBLE_DIR)/libcuda.so.1 \
 		-Wl,-rpath,'$$ORIGIN/cuda-double' -o $@

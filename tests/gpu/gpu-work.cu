@@ -15,14 +15,7 @@
 #include <time.h>
 
 #ifdef GPU_DOUBLE
-typedef struct { unsigned x, y, z; } dim3;
-int cudaMalloc(void **p, size_t n);
-int cudaFree(void *p);
-int cudaMemcpy(void *d, const void *s, size_t n, int kind);
-int cudaMemcpyAsync(void *d, const void *s, size_t n, int kind, void *stream);
-int cudaLaunchKernel(const void *f, dim3 g, dim3 b, void **args, size_t shmem, void *stream);
-int cudaStreamSynchronize(void *s);
-int cudaDeviceSynchronize(void);
+#include "cuda-api.h"   /* tests/fixtures: the double's entry points */
 #define H2D 1
 #define D2H 2
 static void spin(float *p, int n)
