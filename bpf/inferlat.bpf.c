@@ -704,7 +704,7 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	struct frame *f;
 	__u64 dur, avail, pid_tgid, adjust = 0;
 	long ret;
-	__u32 d;
+	__u32 d, tid;
 	__u16 flags;
 	__u64 args[INFERLAT_MAX_ARGS];
 	bool err;
@@ -750,7 +750,8 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 
 	task = bpf_get_current_task_btf();
 	pid_tgid = bpf_get_current_pid_tgid();
-	acct = st->accounted ? bpf_map_lookup_elem(&sched_accts, &pid_tgid) : NULL;
+	tid = (__u32)pid_tgid;
+	acct = st->accounted ? bpf_map_lookup_elem(&sched_accts, &tid) : NULL;
 	/* returning, so running: a thread still marked blocked missed events */
 	if (acct && (acct->lost || acct->blocked_since)) {
 		if (d == 1)
