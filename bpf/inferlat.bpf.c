@@ -1027,27 +1027,6 @@ int BPF_PROG(on_wakeup, struct task_struct *p)
 	return 0;
 }
 
-/* A thread's accounting goes with it (the exiting thread is current). */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_thread_exit, struct task_struct *p)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct thread_state *st;
-	__u32 tid;
-
-	if (!has_storage(task))
-		return 0;
-	count_lookup();
-	tid = task->pid;
-	bpf_map_delete_elem(&sched_accts, &tid);
-	st = bpf_task_storage_get(&threads, task, NULL, 0);
-	if (st && st->counted) {
-		st->counted = false;
-		ADD(thread_states, -1);
-	}
-	return 0;
-}
-
 /* -x and --comm: a process exec'ing a followed executable, or taking a
  * followed name, becomes a target. A traced process whose exec made a new
  * leader of another of its threads has the mark moved to it. */
@@ -1145,23 +1124,51 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* Forget a traced process when its last thread goes. */
+/* A thread's accounting goes with it. */
+static __always_inline void forget_thread(struct task_struct *task)
+{
+	struct thread_state *st;
+	__u32 tid;
+
+	if (!has_storage(task))
+		return;
+	count_lookup();
+	tid = task->pid;
+	bpf_map_delete_elem(&sched_accts, &tid);
+	st = bpf_task_storage_get(&threads, task, NULL, 0);
+	if (st && st->counted) {
+		st->counted = false;
+		ADD(thread_states, -1);
+	}
+}
+
+/* A traced process leaves the traced set with its last thread. */
+static __always_inline void forget_process(struct task_struct *task)
+{
+	__u32 tgid;
+
+	if (!maybe_traced(task))
+		return;
+	/* the group leader can exit before its threads; wait for the last one */
+	if (task->signal->live.counter != 0)
+		return;
+	count_lookup();
+	tgid = task->tgid;
+	bpf_map_delete_elem(&traced_tgids, &tgid);
+}
+
+/* Runs for every task exit on the host (the exiting task is current): each
+ * job is behind its rodata switch and the per-task test, so that an untraced
+ * task's exit makes no lookup. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 tgid;
 
-	if (!filter_tgid && !http_on)
-		return 0;
-	if (!maybe_traced(task))
-		return 0;
-	/* the group leader can exit before its threads; wait for the last one */
-	if (task->signal->live.counter != 0)
-		return 0;
-	count_lookup();
-	tgid = task->tgid;
-	bpf_map_delete_elem(&traced_tgids, &tgid);
+	if (split_on)
+		forget_thread(task);
+	if (filter_tgid || http_on)
+		forget_process(task);
 	return 0;
 }
 
