@@ -4,20 +4,23 @@
  *
  * on_entry (uprobe) pushes a frame on the calling thread's stack; on_return
  * (uretprobe) pops it, adds the duration to the probe's counters and
- * histogram (complete, per-CPU) and sends one call_event through the ring
- * buffer (best effort, drops counted). The probe id is the attach cookie.
+ * histogram (complete, whatever becomes of the event) and sends one
+ * call_event through the ring buffer (best effort, drops counted). The probe
+ * id is the attach cookie.
  *
  * Per-probe counters and histograms are one copy shared by all CPUs, updated
  * with atomic adds: the kernel memory they take does not grow with the CPU
  * count (a per-CPU histogram is 30 KiB per probe per CPU: 3.8 GiB for 1000
  * probes on a 128-CPU host).
  *
- * Programs that run for every task on the host (the scheduler's and the
- * syscalls' tracepoints) first look at the task's own bpf_storage pointer:
- * a task no BPF program gave local storage to is none of ours, and costs a
- * load and a compare, no map lookup. inferlat gives storage to every thread
- * that enters a probed call (threads) and to the group leader of every
- * traced process (traced_procs).
+ * Programs that run for every task on the host (context switches, wakeups,
+ * exits, forks and the socket syscalls) first look at the task's own
+ * bpf_storage pointer: a task no BPF program gave local storage to is none
+ * of ours, and costs a load and a compare, no map lookup. inferlat gives
+ * storage to every thread that enters a probed call (threads) and to the
+ * group leader of every traced process (traced_procs). Exec is the
+ * exception (on_exec): rare, and what it looks for has no storage yet (a
+ * followed executable's new process, a traced process's new leader).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -928,7 +931,8 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 		send_exemplar(ctx, ps, &c, cfg->slow_ns);
 	if (cfg && (cfg->flags & (INFERLAT_CFG_SEQ_DECODE | INFERLAT_CFG_SEQ_RM | INFERLAT_CFG_SEQ_CLEAR)))
 		send_seq(cfg->flags, f, now, c.retval);
-	/* nobody reads this probe's events (user/attach.c, configure()) */
+	/* set when nobody reads the probe's call events; exemplars and sequences
+	 * have readers of their own, so they went out above */
 	if (cfg && (cfg->flags & INFERLAT_CFG_NO_EVENT))
 		return 0;
 	send_call(ps, &c);
@@ -947,6 +951,9 @@ int BPF_URETPROBE(on_return)
 	return handle_return(ctx);
 }
 
+/* The same for uprobe_multi links: a program is loaded for one kind of link
+ * (its expected attach type), so each kind has its own pair; the loader
+ * loads one of the two. */
 SEC("uprobe.multi")
 int BPF_UPROBE(on_entry_multi)
 {
@@ -960,8 +967,11 @@ int BPF_URETPROBE(on_return_multi)
 }
 
 /*
- * Scheduler accounting of threads inside timed calls. A task without local
- * storage never entered a probed call: it costs two loads and compares.
+ * Scheduler accounting of threads inside timed calls: a switch between two
+ * tasks without local storage costs two loads and compares. With a
+ * thread-pool probe (pool_clock) every switch also samples its CPU's clock
+ * offset, before the per-task test: process_cpu_ns() reads the offset of
+ * whichever CPU a traced thread is running on.
  */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
