@@ -4,20 +4,23 @@
  *
  * on_entry (uprobe) pushes a frame on the calling thread's stack; on_return
  * (uretprobe) pops it, adds the duration to the probe's counters and
- * histogram (complete, per-CPU) and sends one call_event through the ring
- * buffer (best effort, drops counted). The probe id is the attach cookie.
+ * histogram (complete, whatever becomes of the event) and sends one
+ * call_event through the ring buffer (best effort, drops counted). The probe
+ * id is the attach cookie.
  *
  * Per-probe counters and histograms are one copy shared by all CPUs, updated
  * with atomic adds: the kernel memory they take does not grow with the CPU
  * count (a per-CPU histogram is 30 KiB per probe per CPU: 3.8 GiB for 1000
  * probes on a 128-CPU host).
  *
- * Programs that run for every task on the host (the scheduler's and the
- * syscalls' tracepoints) first look at the task's own bpf_storage pointer:
- * a task no BPF program gave local storage to is none of ours, and costs a
- * load and a compare, no map lookup. inferlat gives storage to every thread
- * that enters a probed call (threads) and to the group leader of every
- * traced process (traced_procs).
+ * Programs that run for every task on the host (context switches, wakeups,
+ * exits, forks and the socket syscalls) first look at the task's own
+ * bpf_storage pointer: a task no BPF program gave local storage to is none
+ * of ours, and costs a load and a compare, no map lookup. inferlat gives
+ * storage to every thread that enters a probed call (threads) and to the
+ * group leader of every traced process (traced_procs). Exec is the
+ * exception (on_exec): rare, and what it looks for has no storage yet (a
+ * followed executable's new process, a traced process's new leader).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -669,61 +672,24 @@ static __always_inline struct frame *top_frame(struct thread_state *st, __u32 d)
 	return &st->f[(d - 1) & (INFERLAT_STACK_DEPTH - 1)];
 }
 
-static __always_inline void fill_call(struct call_event *e, __u64 start, __u64 dur, long ret, __u32 id,
-				      __u64 pid_tgid, __u32 depth, __u16 flags,
-				      const struct call_resources *res, const __u64 *args)
+/*
+ * Pop the frame of the call returning at sp, dropping on the way the frames
+ * that unwinding left without a return. NULL when this is no return of a
+ * timed call; *depth is the number of probed frames below the popped one.
+ */
+static __always_inline struct frame *pop_frame(struct thread_state *st, struct probe_stats *ps,
+					       __u64 sp, __u32 id, __u32 *depth)
 {
-	e->start_ns = start;
-	e->duration_ns = dur;
-	e->retval = ret;
-	e->probe_id = id;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->depth = (__u16)depth;
-	e->flags = flags;
-	e->res = *res;
-	e->args[0] = args[0];
-	e->args[1] = args[1];
-	e->args[2] = args[2];
-}
-
-static __always_inline int handle_return(struct pt_regs *ctx)
-{
-	__u64 now = bpf_ktime_get_ns();
-	/* ret popped the return address: the entry's sp is one slot below */
-	__u64 sp = PT_REGS_SP(ctx) - sizeof(__u64);
-	__u32 id = (__u32)bpf_get_attach_cookie(ctx);
-	struct thread_state *st;
-	struct probe_stats *ps;
-	struct probe_hist *h;
-	struct probe_cfg *cfg;
-	struct call_event *e;
-	struct call_resources res;
-	struct sched_acct *acct;
-	struct task_struct *task;
 	struct frame *f;
-	__u64 dur, avail, pid_tgid, adjust = 0;
-	long ret;
-	__u32 d;
-	__u16 flags;
-	__u64 args[INFERLAT_MAX_ARGS];
-	bool err;
+	__u32 d = st->depth;
 
-	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL, 0);
-	if (!st)
-		return 0;
-	ps = bpf_map_lookup_elem(&stats, &id);
-	if (!ps)
-		return 0;
-
-	d = st->depth;
 	if (d > INFERLAT_STACK_DEPTH)
 		d = INFERLAT_STACK_DEPTH;
 	/* a deeper, untimed frame returning: its drop was counted at entry */
 	if (st->overflow) {
 		if (d == 0 || top_frame(st, d)->sp > sp) {
 			st->overflow--;
-			return 0;
+			return NULL;
 		}
 		/* the untimed frames were unwound past */
 		st->overflow = 0;
@@ -738,86 +704,111 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 	if (d == 0) {
 		st->depth = 0;
 		ADD(ps->orphans, 1);
-		return 0;
+		return NULL;
 	}
 	f = top_frame(st, d);
 	if (f->sp != sp || f->probe_id != id) {
 		st->depth = d;
 		ADD(ps->orphans, 1);
-		return 0;
+		return NULL;
 	}
 	st->depth = d - 1;
+	*depth = d - 1;
+	return f;
+}
 
-	task = bpf_get_current_task_btf();
-	pid_tgid = bpf_get_current_pid_tgid();
-	acct = st->accounted ? bpf_map_lookup_elem(&sched_accts, &pid_tgid) : NULL;
+/*
+ * The call's share of the thread's counters, from their values at entry
+ * (struct frame). True when its time can be split: the thread has a
+ * sched_accts entry and none of the call's scheduler events went unseen.
+ */
+static __always_inline bool read_resources(const struct thread_state *st, const struct frame *f,
+					   __u32 depth, __u32 tid, struct task_struct *task,
+					   struct call_resources *res)
+{
+	struct sched_acct *acct = st->accounted ? bpf_map_lookup_elem(&sched_accts, &tid) : NULL;
+
 	/* returning, so running: a thread still marked blocked missed events */
 	if (acct && (acct->lost || acct->blocked_since)) {
-		if (d == 1)
+		if (depth == 0)
 			acct->active = 0;
 		acct = NULL;
 	}
-	__builtin_memset(&res, 0, sizeof(res));
+	__builtin_memset(res, 0, sizeof(*res));
 	if (acct) {
-		res.offcpu_ns = acct->offcpu - f->offcpu;
-		res.runq_ns = run_delay_of(task) - f->run_delay;
-		if (d == 1)
+		res->offcpu_ns = acct->offcpu - f->offcpu;
+		res->runq_ns = run_delay_of(task) - f->run_delay;
+		if (depth == 0)
 			acct->active = 0;   /* out of the outermost call */
 	}
 	if (split_on) {
-		res.minflt = (__u32)(task->min_flt - f->minflt);
-		res.majflt = (__u32)(task->maj_flt - f->majflt);
-		res.nvcsw = (__u32)(task->nvcsw - f->nvcsw);
-		res.nivcsw = (__u32)(task->nivcsw - f->nivcsw);
+		res->minflt = (__u32)(task->min_flt - f->minflt);
+		res->majflt = (__u32)(task->maj_flt - f->majflt);
+		res->nvcsw = (__u32)(task->nvcsw - f->nvcsw);
+		res->nivcsw = (__u32)(task->nivcsw - f->nivcsw);
 	}
 	if (f->pool) {
 		__u64 cpu = process_cpu_ns(task);
 
-		res.proc_cpu_ns = cpu > f->proc_cpu ? cpu - f->proc_cpu : 0;
+		res->proc_cpu_ns = cpu > f->proc_cpu ? cpu - f->proc_cpu : 0;
 	}
+	return acct != NULL;
+}
 
-	dur = now - f->ts;
-	ret = PT_REGS_RC(ctx);
-	cfg = bpf_map_lookup_elem(&cfgs, &id);
-	err = cfg && is_error(cfg, ret);
-	if (cfg)
-		adjust = cfg->adjust_ns;
-	/* the probe's own overhead (on CPU) comes off the duration */
-	dur = dur > adjust ? dur - adjust : 0;
-	if (acct) {
-		if (res.offcpu_ns + res.runq_ns <= dur) {
-			res.oncpu_ns = dur - res.offcpu_ns - res.runq_ns;
-		} else {
-			acct = NULL;   /* inconsistent: no split */
-			res.offcpu_ns = res.runq_ns = 0;
-		}
+/* The probe's own overhead (on CPU, measured per site kind) would otherwise
+ * be in every duration. */
+static __always_inline __u64 call_duration(const struct probe_cfg *cfg, const struct frame *f, __u64 now)
+{
+	__u64 dur = now - f->ts, adjust = cfg ? cfg->adjust_ns : 0;
+
+	return dur > adjust ? dur - adjust : 0;
+}
+
+/* What the call was neither blocked nor waiting for a CPU, it ran. More of
+ * those two than the whole duration cannot be trusted: no split then. */
+static __always_inline bool split_time(struct call_resources *res, __u64 dur)
+{
+	if (res->offcpu_ns + res->runq_ns > dur) {
+		res->offcpu_ns = res->runq_ns = 0;
+		return false;
 	}
+	res->oncpu_ns = dur - res->offcpu_ns - res->runq_ns;
+	return true;
+}
+
+/* The probe's counters and histogram, complete whatever becomes of the
+ * call's event. */
+static __always_inline void account(struct probe_stats *ps, __u32 id, const struct call_event *c)
+{
+	const struct call_resources *res = &c->res;
+	__u64 dur = c->duration_ns;
+	struct probe_hist *h;
 
 	ADD(ps->calls, 1);
 	ADD(ps->sum_ns, dur);
-	if (err)
+	if (c->flags & INFERLAT_CALL_ERROR)
 		ADD(ps->errors, 1);
-	if (acct) {
-		ADD(ps->oncpu_ns, res.oncpu_ns);
-		ADD(ps->offcpu_ns, res.offcpu_ns);
-		ADD(ps->runq_ns, res.runq_ns);
-	} else {
+	if (c->flags & INFERLAT_CALL_NO_SPLIT) {
 		ADD(ps->unsplit, 1);
+	} else {
+		ADD(ps->oncpu_ns, res->oncpu_ns);
+		ADD(ps->offcpu_ns, res->offcpu_ns);
+		ADD(ps->runq_ns, res->runq_ns);
 	}
 	if (split_on) {
-		if (res.minflt)
-			ADD(ps->minflt, res.minflt);
-		if (res.majflt)
-			ADD(ps->majflt, res.majflt);
-		if (res.nvcsw)
-			ADD(ps->nvcsw, res.nvcsw);
-		if (res.nivcsw)
-			ADD(ps->nivcsw, res.nivcsw);
+		if (res->minflt)
+			ADD(ps->minflt, res->minflt);
+		if (res->majflt)
+			ADD(ps->majflt, res->majflt);
+		if (res->nvcsw)
+			ADD(ps->nvcsw, res->nvcsw);
+		if (res->nivcsw)
+			ADD(ps->nivcsw, res->nivcsw);
 	}
-	if (f->pool) {
+	if (c->flags & INFERLAT_CALL_POOL) {
 		ADD(ps->pool_calls, 1);
 		ADD(ps->pool_ns, dur);
-		ADD(ps->pool_cpu_ns, res.proc_cpu_ns);
+		ADD(ps->pool_cpu_ns, res->proc_cpu_ns);
 	}
 	h = bpf_map_lookup_elem(&hists, &id);
 	if (h) {
@@ -828,59 +819,123 @@ static __always_inline int handle_return(struct pt_regs *ctx)
 		if (b < INFERLAT_HIST_BUCKETS)
 			ADD(h->buckets[b], 1);
 	}
+}
 
-	flags = (err ? INFERLAT_CALL_ERROR : 0) | (acct ? 0 : INFERLAT_CALL_NO_SPLIT) |
-		(f->pool ? INFERLAT_CALL_POOL : 0);
+/* The call's arguments: those taken at entry, and out parameters, which the
+ * call filled, read now (only probes that decode arguments pay for the
+ * look). Returns INFERLAT_CALL_ARG_FAULT if one could not be read. */
+static __always_inline __u16 read_args(const struct probe_cfg *cfg, const struct frame *f, __u64 *args)
+{
+	__u16 flags = 0;
+
 	args[0] = f->args[0];
 	args[1] = f->args[1];
 	args[2] = f->args[2];
-	/* out parameters are filled by the call: read them now (only probes
-	 * that decode arguments pay for the look) */
-	if (cfg && cfg->nargs) {
-		for (int i = 0; i < INFERLAT_MAX_ARGS; i++) {
-			const struct inferlat_arg *a = &cfg->args[i];
-			__u64 v = 0;
-
-			if (i >= cfg->nargs || a->kind != INFERLAT_ARG_REG_OUT)
-				continue;
-			if (bpf_probe_read_user(&v, a->size == 4 ? 4 : 8, (void *)f->args[i]))
-				flags |= INFERLAT_CALL_ARG_FAULT;
-			args[i] = arg_width(v, a->size);
-		}
-		if (f->arg_fault)
-			flags |= INFERLAT_CALL_ARG_FAULT;
-	}
-	/* a slow call: its caller's stack, taken here so fast calls never pay */
-	if (cfg && cfg->slow_ns && dur >= cfg->slow_ns) {
-		struct exemplar_event *x = bpf_ringbuf_reserve(&exemplars, sizeof(*x), 0);
-
-		if (x) {
-			long n;
-
-			fill_call(&x->call, f->ts, dur, ret, id, pid_tgid, d - 1, flags, &res, args);
-			x->slow_ns = cfg->slow_ns;
-			x->pad = 0;
-			n = bpf_get_stack(ctx, x->ips, sizeof(x->ips), BPF_F_USER_STACK);
-			x->nframes = n > 0 ? (__u32)(n / sizeof(__u64)) : 0;
-			bpf_ringbuf_submit(x, 0);
-			ADD(ps->exemplars, 1);
-		} else {
-			ADD(ps->exemplar_drops, 1);
-		}
-	}
-
-	if (cfg && (cfg->flags & (INFERLAT_CFG_SEQ_DECODE | INFERLAT_CFG_SEQ_RM | INFERLAT_CFG_SEQ_CLEAR)))
-		send_seq(cfg->flags, f, now, ret);
-	if (cfg && (cfg->flags & INFERLAT_CFG_NO_EVENT))
+	if (!cfg || !cfg->nargs)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	for (int i = 0; i < INFERLAT_MAX_ARGS; i++) {
+		const struct inferlat_arg *a = &cfg->args[i];
+		__u64 v = 0;
+
+		if (i >= cfg->nargs || a->kind != INFERLAT_ARG_REG_OUT)
+			continue;
+		if (bpf_probe_read_user(&v, a->size == 4 ? 4 : 8, (void *)f->args[i]))
+			flags |= INFERLAT_CALL_ARG_FAULT;
+		args[i] = arg_width(v, a->size);
+	}
+	if (f->arg_fault)
+		flags |= INFERLAT_CALL_ARG_FAULT;
+	return flags;
+}
+
+/* A slow call with its caller's stack, walked here so that fast calls never
+ * pay for it. */
+static __always_inline void send_exemplar(struct pt_regs *ctx, struct probe_stats *ps,
+					  const struct call_event *c, __u64 slow_ns)
+{
+	struct exemplar_event *x = bpf_ringbuf_reserve(&exemplars, sizeof(*x), 0);
+	long n;
+
+	if (!x) {
+		ADD(ps->exemplar_drops, 1);
+		return;
+	}
+	x->call = *c;
+	x->slow_ns = slow_ns;
+	x->pad = 0;
+	n = bpf_get_stack(ctx, x->ips, sizeof(x->ips), BPF_F_USER_STACK);
+	x->nframes = n > 0 ? (__u32)(n / sizeof(__u64)) : 0;
+	bpf_ringbuf_submit(x, 0);
+	ADD(ps->exemplars, 1);
+}
+
+/* Best effort: a full ring drops the event, counted; the counters and
+ * histogram have the call already. */
+static __always_inline void send_call(struct probe_stats *ps, const struct call_event *c)
+{
+	struct call_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 avail;
+
 	if (!e) {
 		ADD(ps->rb_drops, 1);
-		return 0;
+		return;
 	}
-	fill_call(e, f->ts, dur, ret, id, pid_tgid, d - 1, flags, &res, args);
+	*e = *c;
 	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	bpf_ringbuf_submit(e, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline int handle_return(struct pt_regs *ctx)
+{
+	__u64 now = bpf_ktime_get_ns();
+	/* ret popped the return address: the entry's sp is one slot below */
+	__u64 sp = PT_REGS_SP(ctx) - sizeof(__u64);
+	__u32 id = (__u32)bpf_get_attach_cookie(ctx);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_state *st;
+	struct probe_stats *ps;
+	struct probe_cfg *cfg;
+	struct call_event c;
+	struct frame *f;
+	__u64 pid_tgid;
+	__u32 depth = 0;
+	bool split;
+
+	st = bpf_task_storage_get(&threads, task, NULL, 0);
+	if (!st)
+		return 0;
+	ps = bpf_map_lookup_elem(&stats, &id);
+	if (!ps)
+		return 0;
+	f = pop_frame(st, ps, sp, id, &depth);
+	if (!f)
+		return 0;
+
+	pid_tgid = bpf_get_current_pid_tgid();
+	split = read_resources(st, f, depth, (__u32)pid_tgid, task, &c.res);
+	c.retval = PT_REGS_RC(ctx);
+	cfg = bpf_map_lookup_elem(&cfgs, &id);
+	c.duration_ns = call_duration(cfg, f, now);
+	split = split && split_time(&c.res, c.duration_ns);
+	c.start_ns = f->ts;
+	c.probe_id = id;
+	c.pid = pid_tgid >> 32;
+	c.tid = (__u32)pid_tgid;
+	c.depth = (__u16)depth;
+	c.flags = (cfg && is_error(cfg, c.retval) ? INFERLAT_CALL_ERROR : 0) |
+		  (split ? 0 : INFERLAT_CALL_NO_SPLIT) | (f->pool ? INFERLAT_CALL_POOL : 0);
+	account(ps, id, &c);
+
+	c.flags |= read_args(cfg, f, c.args);
+	if (cfg && cfg->slow_ns && c.duration_ns >= cfg->slow_ns)
+		send_exemplar(ctx, ps, &c, cfg->slow_ns);
+	if (cfg && (cfg->flags & (INFERLAT_CFG_SEQ_DECODE | INFERLAT_CFG_SEQ_RM | INFERLAT_CFG_SEQ_CLEAR)))
+		send_seq(cfg->flags, f, now, c.retval);
+	/* set when nobody reads the probe's call events; exemplars and sequences
+	 * have readers of their own, so they went out above */
+	if (cfg && (cfg->flags & INFERLAT_CFG_NO_EVENT))
+		return 0;
+	send_call(ps, &c);
 	return 0;
 }
 
@@ -896,6 +951,9 @@ int BPF_URETPROBE(on_return)
 	return handle_return(ctx);
 }
 
+/* The same for uprobe_multi links: a program is loaded for one kind of link
+ * (its expected attach type), so each kind has its own pair; the loader
+ * loads one of the two. */
 SEC("uprobe.multi")
 int BPF_UPROBE(on_entry_multi)
 {
@@ -909,8 +967,11 @@ int BPF_URETPROBE(on_return_multi)
 }
 
 /*
- * Scheduler accounting of threads inside timed calls. A task without local
- * storage never entered a probed call: it costs two loads and compares.
+ * Scheduler accounting of threads inside timed calls: a switch between two
+ * tasks without local storage costs two loads and compares. With a
+ * thread-pool probe (pool_clock) every switch also samples its CPU's clock
+ * offset, before the per-task test: process_cpu_ns() reads the offset of
+ * whichever CPU a traced thread is running on.
  */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
@@ -973,27 +1034,6 @@ int BPF_PROG(on_wakeup, struct task_struct *p)
 		return 0;
 	a->offcpu += bpf_ktime_get_ns() - a->blocked_since;
 	a->blocked_since = 0;
-	return 0;
-}
-
-/* A thread's accounting goes with it (the exiting thread is current). */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_thread_exit, struct task_struct *p)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct thread_state *st;
-	__u32 tid;
-
-	if (!has_storage(task))
-		return 0;
-	count_lookup();
-	tid = task->pid;
-	bpf_map_delete_elem(&sched_accts, &tid);
-	st = bpf_task_storage_get(&threads, task, NULL, 0);
-	if (st && st->counted) {
-		st->counted = false;
-		ADD(thread_states, -1);
-	}
 	return 0;
 }
 
@@ -1094,23 +1134,51 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* Forget a traced process when its last thread goes. */
+/* A thread's accounting goes with it. */
+static __always_inline void forget_thread(struct task_struct *task)
+{
+	struct thread_state *st;
+	__u32 tid;
+
+	if (!has_storage(task))
+		return;
+	count_lookup();
+	tid = task->pid;
+	bpf_map_delete_elem(&sched_accts, &tid);
+	st = bpf_task_storage_get(&threads, task, NULL, 0);
+	if (st && st->counted) {
+		st->counted = false;
+		ADD(thread_states, -1);
+	}
+}
+
+/* A traced process leaves the traced set with its last thread. */
+static __always_inline void forget_process(struct task_struct *task)
+{
+	__u32 tgid;
+
+	if (!maybe_traced(task))
+		return;
+	/* the group leader can exit before its threads; wait for the last one */
+	if (task->signal->live.counter != 0)
+		return;
+	count_lookup();
+	tgid = task->tgid;
+	bpf_map_delete_elem(&traced_tgids, &tgid);
+}
+
+/* Runs for every task exit on the host (the exiting task is current): each
+ * job is behind its rodata switch and the per-task test, so that an untraced
+ * task's exit makes no lookup. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 tgid;
 
-	if (!filter_tgid && !http_on)
-		return 0;
-	if (!maybe_traced(task))
-		return 0;
-	/* the group leader can exit before its threads; wait for the last one */
-	if (task->signal->live.counter != 0)
-		return 0;
-	count_lookup();
-	tgid = task->tgid;
-	bpf_map_delete_elem(&traced_tgids, &tgid);
+	if (split_on)
+		forget_thread(task);
+	if (filter_tgid || http_on)
+		forget_process(task);
 	return 0;
 }
 

@@ -7,8 +7,9 @@
  *
  * tp_btf/sys_enter and sys_exit run for every syscall on the host. A process
  * that is not traced costs a test of the syscall number and, for the socket
- * syscalls (read and write among them) and close, one hash lookup of its
- * tgid. Syscall numbers are x86-64's.
+ * syscalls (read and write among them) and close, the per-task test of its
+ * group leader (maybe_traced()): no map lookup unless another BPF tool gave
+ * that leader local storage. Syscall numbers are x86-64's.
  */
 #ifndef INFERLAT_SOCK_BPF_H
 #define INFERLAT_SOCK_BPF_H

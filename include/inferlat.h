@@ -195,8 +195,9 @@ struct call_event {
 };
 
 /*
- * Per-probe counters (per-CPU array, summed by the loader). Complete even when
- * the ring buffer drops events, like the histogram.
+ * Per-probe counters: one copy shared by all CPUs (atomic adds), so their
+ * memory does not grow with the CPU count. Complete even when the ring
+ * buffer drops events, like the histogram.
  */
 struct probe_stats {
 	__u64 entries;        /* entry probe hits of traced threads */
@@ -234,7 +235,7 @@ struct exe_key {
 
 /* Probe ids kept free at load for functions found later (libraries loaded
  * with dlopen, new processes), unless --max-probes sets the room: every id
- * costs a per-CPU histogram. */
+ * costs a histogram and its counters. */
 #define INFERLAT_SPARE_PROBES 16
 
 /* Process names followed across exec (--comm); a comm is at most 15

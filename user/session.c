@@ -484,11 +484,10 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	/* --no-split: nothing runs on the host's context switches */
 	bpf_program__set_autoload(skel->progs.on_switch, !o->no_split);
 	bpf_program__set_autoload(skel->progs.on_wakeup, !o->no_split);
-	bpf_program__set_autoload(skel->progs.on_thread_exit, !o->no_split);
-	if (!ps->filter_tgid && !o->http) {
-		bpf_program__set_autoload(skel->progs.on_exit, false);
+	/* exit: the thread's accounting (split), the traced set (filtered, --http) */
+	bpf_program__set_autoload(skel->progs.on_exit, !o->no_split || ps->filter_tgid || o->http);
+	if (!ps->filter_tgid && !o->http)
 		bpf_program__set_autoload(skel->progs.on_fork, false);
-	}
 	/* the socket syscalls: only with --http, so that nothing runs on every
 	 * syscall of the host otherwise */
 	bpf_program__set_autoload(skel->progs.on_sys_enter, o->http);
@@ -524,16 +523,17 @@ int session_start(struct session *s, struct probe_set *ps, const struct targets 
 	/* where the time of calls goes: scheduler events of threads inside calls */
 	if (!o->no_split &&
 	    ((err = attach_tp(s, skel->progs.on_switch, "sched_switch")) ||
-	     (err = attach_tp(s, skel->progs.on_wakeup, "sched_wakeup")) ||
-	     (err = attach_tp(s, skel->progs.on_thread_exit, "sched_process_exit"))))
+	     (err = attach_tp(s, skel->progs.on_wakeup, "sched_wakeup"))))
 		goto fail;
 	/* exec and exit tracking first, so no process slips between scan and attach */
 	if ((t->nexes || t->ncomms || ps->filter_tgid || o->http) &&
 	    (err = attach_tp(s, skel->progs.on_exec, "sched_process_exec")))
 		goto fail;
+	if ((!o->no_split || ps->filter_tgid || o->http) &&
+	    (err = attach_tp(s, skel->progs.on_exit, "sched_process_exit")))
+		goto fail;
 	if ((ps->filter_tgid || o->http) &&
-	    ((err = attach_tp(s, skel->progs.on_exit, "sched_process_exit")) ||
-	     (err = attach_tp(s, skel->progs.on_fork, "sched_process_fork"))))
+	    (err = attach_tp(s, skel->progs.on_fork, "sched_process_fork")))
 		goto fail;
 
 	if (o->http &&

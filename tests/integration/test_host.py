@@ -161,7 +161,7 @@ def test_untraced_tasks_run_no_lookup(wd):
     # held after its calls: inferlat (-p) stops when its target is gone
     fx = Fixture(wd, "-n", 200, "-s", "fixed:500", "-H", 5)
     il = Inferlat(wd, "-p", fx.pid, "-e", LIBINFER + ":infer_run")
-    names = ("on_switch", "on_wakeup", "on_thread_exit", "on_exit", "on_fork")
+    names = ("on_switch", "on_wakeup", "on_exit", "on_fork")
     try:
         il.wait_ready()
         time.sleep(0.3)
@@ -184,10 +184,10 @@ def test_untraced_tasks_run_no_lookup(wd):
         il.kill()
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
             f.write(stats_was)
-    check("on_switch" in p0 and "on_thread_exit" in p0, "scheduler programs not found: %s" % sorted(p0))
+    check("on_switch" in p0 and "on_exit" in p0, "scheduler programs not found: %s" % sorted(p0))
     runs = {n: p1[n]["run_cnt"] - p0[n]["run_cnt"] for n in p0}
     check(runs["on_switch"] >= 40000, "on_switch ran %d times for 20,000 round trips" % runs["on_switch"])
-    check(runs["on_thread_exit"] >= 200, "on_thread_exit ran %d times for 200 exits" % runs["on_thread_exit"])
+    check(runs["on_exit"] >= 200, "on_exit ran %d times for 200 exits" % runs["on_exit"])
     untraced = l1 - l0
     # nothing but the untraced workload and idle processes ran: a task with
     # storage of another BPF tool would take one; allow a thousandth
@@ -211,7 +211,7 @@ def test_no_split_runs_nothing_on_switches(wd):
     il = Inferlat(wd, "-p", fx.pid, "-e", LIBINFER + ":infer_run", "--no-split")
     try:
         il.wait_ready()
-        progs = prog_stats(il.proc.pid, ("on_switch", "on_wakeup", "on_thread_exit", "on_entry_multi",
+        progs = prog_stats(il.proc.pid, ("on_switch", "on_wakeup", "on_exit", "on_entry_multi",
                                     "on_entry"))
         fx.go()
         fx.wait()
@@ -220,7 +220,7 @@ def test_no_split_runs_nothing_on_switches(wd):
     finally:
         fx.kill()
         il.kill()
-    check("on_switch" not in progs and "on_wakeup" not in progs and "on_thread_exit" not in progs,
+    check("on_switch" not in progs and "on_wakeup" not in progs and "on_exit" not in progs,
           "--no-split loaded %s" % sorted(progs))
     check("on_entry_multi" in progs or "on_entry" in progs, "no entry program found: %s" % sorted(progs))
     truth = sorted(r["dur_ns"] for r in fx.records())
