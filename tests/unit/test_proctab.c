@@ -87,5 +87,5 @@ int main(void)
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests_name("procstat", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("proctab", tests, NULL, NULL);
 }

@@ -209,5 +209,5 @@ int main(void)
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests_name("seqs", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("seqtab", tests, NULL, NULL);
 }
