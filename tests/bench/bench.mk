@@ -25,7 +25,8 @@ $(BENCH_DIR)/floor.o: tests/bench/floor.c $(BENCH_DIR)/floor.skel.h user/elfsym.
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser -I$(BENCH_DIR) -c $< -o $@
 
-$(BENCH_DIR)/floor: $(BENCH_DIR)/floor.o $(OUTPUT)/user/elfsym.o
+# elfsym.o and what it uses
+$(BENCH_DIR)/floor: $(BENCH_DIR)/floor.o $(OUTPUT)/user/elfsym.o $(OUTPUT)/user/grow.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
