@@ -13,6 +13,7 @@ PKGS=(
 	binutils xz-utils                # test fixtures: strip, objcopy, MiniDebugInfo
 	libjson-c-dev                    # reading and writing baselines (--baseline)
 	libcmocka-dev                    # unit tests
+	scdoc                            # the man page, build/inferlat.8 from inferlat.8.scd
 	libclang-rt-14-dev               # libFuzzer and the sanitizer runtimes for clang 14 (make fuzz)
 	valgrind                         # memcheck run in the integration tests
 	python3                          # integration test driver (Debian's /usr/bin/python3)
