@@ -62,11 +62,11 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 FORCE:
 .PHONY: runtime-fixtures FORCE all deps deps-present check-libbpf test unit unit-bins sanitize sanitize-build integration demo install clean help fixtures
 
-all: $(OUTPUT)/inferlat
+all: $(OUTPUT)/inferlat $(OUTPUT)/inferlat.8
 
 help:
 	@echo 'targets:'
-	@echo '  all          build build/inferlat (default)'
+	@echo '  all          build build/inferlat and its man page build/inferlat.8 (default)'
 	@echo '  deps         install Debian packages the project needs (root; idempotent)'
 	@echo '  test         build + unit and integration tests (deps first, if anything is missing); ends with "N passed, N failed"'
 	@echo '  unit         unit tests only (no privileges)'
@@ -127,15 +127,20 @@ $(OUTPUT)/inferlat: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# the man page: one scdoc source, the reference README.md points to
+$(OUTPUT)/inferlat.8: inferlat.8.scd | $(OUTPUT)
+	$(call msg,SCDOC,$@)
+	$(Q)scdoc < $< > $@
+
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)
 
 include tests/tests.mk
 include tests/bench/bench.mk
 include tests/fuzz/fuzz.mk
 
-install: $(OUTPUT)/inferlat
+install: $(OUTPUT)/inferlat $(OUTPUT)/inferlat.8
 	install -D -m 0755 $(OUTPUT)/inferlat $(DESTDIR)$(PREFIX)/bin/inferlat
-	install -D -m 0644 inferlat.8 $(DESTDIR)$(PREFIX)/share/man/man8/inferlat.8
+	install -D -m 0644 $(OUTPUT)/inferlat.8 $(DESTDIR)$(PREFIX)/share/man/man8/inferlat.8
 
 demo: deps-present
 	$(Q)$(MAKE) --no-print-directory all fixtures

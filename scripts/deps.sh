@@ -13,8 +13,9 @@ PKGS=(
 	make gcc g++ clang llvm pkg-config zlib1g-dev libzstd-dev
 	libiberty-dev                    # C++ demangling without return types (DMGL_RET_DROP)
 	binutils xz-utils                # test fixtures: strip, objcopy, MiniDebugInfo
-	libjson-c-dev                    # reading and writing baselines (--baseline)
+	libjson-c-dev                    # reading baselines back (--baseline)
 	libcmocka-dev                    # unit tests
+	scdoc                            # the man page, build/inferlat.8 from inferlat.8.scd
 	libclang-rt-14-dev               # libFuzzer and the sanitizer runtimes for clang 14 (make fuzz)
 	valgrind                         # memcheck run in the integration tests
 	python3                          # integration test driver (Debian's /usr/bin/python3)

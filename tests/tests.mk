@@ -127,7 +127,7 @@ sanitize-build:
 sanitize: sanitize-build
 	$(Q)tests/run.sh --unit $(SAN_UNIT_BINS)
 
-integration: $(OUTPUT)/inferlat fixtures runtime-fixtures bench-tools
+integration: $(OUTPUT)/inferlat $(OUTPUT)/inferlat.8 fixtures runtime-fixtures bench-tools
 	$(Q)tests/run.sh --integration
 
 test: deps-present
